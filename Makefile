@@ -1,0 +1,49 @@
+# Run "make help" for the list of targets.
+GO          ?= go
+OAPI_CODEGEN_PKG = github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
+STATICCHECK  = $(GO) run honnef.co/go/tools/cmd/staticcheck
+# SPEC and GEN_DIR can be overridden to check another copy of the spec or of gen/.
+SPEC        ?= openapi/link-token.yaml
+GEN_DIR     ?= gen
+
+.DEFAULT_GOAL := help
+.PHONY: help generate check-generated lint test ci
+
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+generate: ## Regenerate gen/ from openapi/link-token.yaml.
+	$(GO) generate ./gen
+
+check-generated: ## Fail, printing the diff, when gen/ is not what the spec generates. Changes nothing.
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	spec=$$(cd "$(dir $(SPEC))" && pwd)/$(notdir $(SPEC)); \
+	$(GO) build -o "$$tmp/oapi-codegen" $(OAPI_CODEGEN_PKG); \
+	cp "$(GEN_DIR)/oapi-codegen.yaml" "$$tmp/"; \
+	(cd "$$tmp" && ./oapi-codegen -config oapi-codegen.yaml "$$spec"); \
+	stale=""; \
+	for f in $$(cd "$$tmp" && ls *.gen.go) $$(cd "$(GEN_DIR)" && ls *.gen.go 2>/dev/null); do \
+		case " $$stale " in *" $$f "*) continue;; esac; \
+		diff -u --label "$(GEN_DIR)/$$f (committed)" --label "$(GEN_DIR)/$$f (generated from $(SPEC))" \
+			"$(GEN_DIR)/$$f" "$$tmp/$$f" 2>&1 || stale="$$stale $$f"; \
+	done; \
+	if [ -n "$$stale" ]; then \
+		echo ""; \
+		echo "check-generated: $(GEN_DIR)/ is out of date with $(SPEC); these files differ:"; \
+		for f in $$stale; do echo "  $(GEN_DIR)/$$f"; done; \
+		echo "fix: run 'make generate' and commit $(GEN_DIR)/ together with the spec"; \
+		exit 1; \
+	fi; \
+	echo "check-generated: $(GEN_DIR)/ matches $(SPEC)"
+
+lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(GO) test -count=1 -run 'TestSpec' ./openapi
+
+test: ## Run every test with the race detector.
+	$(GO) test -race -count=1 ./...
+
+ci: check-generated lint test ## What CI runs: check-generated, lint and test.

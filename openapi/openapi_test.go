@@ -1,0 +1,329 @@
+package openapi_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/openapi"
+)
+
+func TestSpecLoads(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	again, err := openapi.Load()
+	require.NoError(t, err)
+	assert.Same(t, doc, again, "Load parses once and caches")
+	assert.Equal(t, "3.0.3", doc.OpenAPI)
+	assert.NotEmpty(t, doc.Info.Title)
+	assert.NotEmpty(t, doc.Info.Version)
+	assert.NotEmpty(t, doc.Info.Description)
+	require.NotNil(t, doc.Info.Contact)
+	require.NotNil(t, doc.Info.License)
+	assert.NotEmpty(t, doc.Info.License.Name)
+
+	raw := openapi.Spec()
+	raw[0] = '#'
+	assert.NotEqual(t, raw[0], openapi.Spec()[0], "Spec returns a copy")
+}
+
+func TestSpecRejectsBrokenDocuments(t *testing.T) {
+	t.Parallel()
+	good := string(openapi.Spec())
+	cases := []struct {
+		name string
+		edit func(string) string
+	}{
+		{"example that breaks its schema", func(s string) string {
+			return strings.Replace(s, "link_expiry_mins: 10080", "link_expiry_mins: 99999", 1)
+		}},
+		{"dangling reference", func(s string) string {
+			return strings.Replace(s, "#/components/schemas/LinkToken'", "#/components/schemas/NoSuchThing'", 1)
+		}},
+		{"not YAML", func(string) string { return "openapi: [" }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			broken := tc.edit(good)
+			require.NotEqual(t, good, broken, "the edit must change the spec")
+			_, err := openapi.Parse([]byte(broken))
+			assert.Error(t, err)
+		})
+	}
+}
+
+// TestSpecServers pins the three region URLs, in order.
+func TestSpecServers(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	want := []struct{ url, region string }{
+		{"https://api.merge.dev/api/mktg/v1", "US"},
+		{"https://api-eu.merge.dev/api/mktg/v1", "EU"},
+		{"https://api-ap.merge.dev/api/mktg/v1", "APAC"},
+	}
+	require.Len(t, doc.Servers, len(want))
+	for i, w := range want {
+		assert.Equal(t, w.url, doc.Servers[i].URL)
+		assert.Contains(t, doc.Servers[i].Description, w.region)
+	}
+}
+
+func requestSchema(t *testing.T) *openapi3.Schema {
+	t.Helper()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	op := doc.Paths.Find("/link-token").Post
+	require.NotNil(t, op)
+	return op.RequestBody.Value.Content.Get("application/json").Schema.Value
+}
+
+// TestSpecHasEveryDocumentedField checks each body parameter of Merge's
+// documentation page with the type, requiredness, default and range it gives.
+func TestSpecHasEveryDocumentedField(t *testing.T) {
+	t.Parallel()
+	s := requestSchema(t)
+	cases := []struct {
+		field    string
+		typ      string
+		required bool
+		def      any
+	}{
+		{"end_user_email_address", "string", true, nil},
+		{"end_user_organization_name", "string", true, nil},
+		{"end_user_origin_id", "string", true, nil},
+		{"categories", "array", true, nil},
+		{"integration", "string", false, nil},
+		// The page says "Required" and "Defaults to 30": the spec decides optional, default 30.
+		{"link_expiry_mins", "integer", false, float64(30)},
+		{"should_create_magic_link_url", "boolean", false, false},
+		{"hide_admin_magic_link", "boolean", false, false},
+		{"category_common_model_scopes", "object", false, nil},
+		{"language", "string", false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.field, func(t *testing.T) {
+			t.Parallel()
+			ref := s.Properties[tc.field]
+			require.NotNil(t, ref, "field missing from the spec")
+			p := ref.Value
+			typ := p.Type
+			if len(p.AllOf) == 1 { // language wraps its enum in allOf to carry a description
+				typ = p.AllOf[0].Value.Type
+			}
+			assert.True(t, typ.Is(tc.typ), "type %v, want %s", typ, tc.typ)
+			assert.Equal(t, tc.required, contains(s.Required, tc.field), "required")
+			assert.Equal(t, tc.def, p.Default, "default")
+			assert.NotEmpty(t, p.Description)
+		})
+	}
+
+	expiry := s.Properties["link_expiry_mins"].Value
+	assert.Equal(t, 30.0, *expiry.Min)
+	assert.Equal(t, 10080.0, *expiry.Max)
+	assert.EqualValues(t, 720, expiry.Extensions["x-max-without-magic-link"])
+	assert.Contains(t, expiry.Description, "Decision")
+
+	for _, f := range []string{"end_user_email_address", "end_user_organization_name", "end_user_origin_id"} {
+		p := s.Properties[f].Value
+		assert.EqualValues(t, 1, p.MinLength, f)
+		require.NotNil(t, p.MaxLength, f)
+		assert.EqualValues(t, 100, *p.MaxLength, f)
+	}
+	cat := s.Properties["categories"].Value
+	assert.EqualValues(t, 1, cat.MinItems)
+	assert.ElementsMatch(t,
+		[]any{"hris", "ats", "accounting", "ticketing", "crm", "mktg", "filestorage", "knowledgebase"},
+		cat.Items.Value.Enum)
+	assert.ElementsMatch(t, []any{"en", "de"}, s.Properties["language"].Value.AllOf[0].Value.Enum)
+
+	for _, extra := range []string{"are_syncs_disabled", "integration_specific_config", "common_models"} {
+		assert.Contains(t, s.Properties, extra)
+	}
+	assert.Equal(t, true, s.Properties["category_common_model_scopes"].Value.Extensions["x-beta"])
+}
+
+func TestSpecResponses(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	op := doc.Paths.Find("/link-token").Post
+	assert.Equal(t, "createLinkToken", op.OperationID)
+	assert.NotEmpty(t, op.Summary)
+	assert.NotEmpty(t, op.Tags)
+	require.NotNil(t, op.Security)
+	assert.Contains(t, (*op.Security)[0], "bearerAuth")
+	assert.Equal(t, "bearer", doc.Components.SecuritySchemes["bearerAuth"].Value.Scheme)
+
+	for _, code := range []string{"200", "400", "401", "403", "429", "5XX"} {
+		assert.NotNil(t, op.Responses.Value(code), code)
+	}
+	assert.Nil(t, op.Responses.Value("201"), "Merge answers 200, not 201")
+	assert.NotNil(t, op.Responses.Value("429").Value.Headers["Retry-After"])
+	token := op.Responses.Value("200").Value.Content.Get("application/json").Schema.Value
+	assert.Equal(t, []string{"link_token"}, token.Required)
+}
+
+// TestSpecErrorBodyAdmitsEveryKnownForm checks the error schema against the
+// three forms Merge's API is known to return, and that it still rejects junk.
+func TestSpecErrorBodyAdmitsEveryKnownForm(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	schema := doc.Components.Schemas["Error"].Value
+	cases := []struct {
+		name  string
+		body  any
+		valid bool
+	}{
+		{"detail", map[string]any{"detail": "Invalid token."}, true},
+		{"field messages", map[string]any{"end_user_email_address": []any{"This field is required."}}, true},
+		{"problems", map[string]any{"errors": []any{map[string]any{
+			"title": "Invalid", "detail": "bad", "problem_type": "INVALID", "source": map[string]any{"pointer": "/x"},
+		}}}, true},
+		{"empty", map[string]any{}, true},
+		{"problem without title", map[string]any{"errors": []any{map[string]any{"detail": "bad", "problem_type": "X"}}}, false},
+		{"detail not a string", map[string]any{"detail": 5.0}, false},
+		{"not an object", "boom", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := schema.VisitJSON(tc.body)
+			if tc.valid {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+// TestSpecExamplesValidate checks every example in the spec against its
+// schema, on top of the loader's own example validation.
+func TestSpecExamplesValidate(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	op := doc.Paths.Find("/link-token").Post
+	media := map[string]*openapi3.MediaType{"request": op.RequestBody.Value.Content.Get("application/json")}
+	for code, r := range op.Responses.Map() {
+		media["response "+code] = r.Value.Content.Get("application/json")
+	}
+	n := 0
+	for where, mt := range media {
+		for name, ex := range mt.Examples {
+			assert.NoError(t, mt.Schema.Value.VisitJSON(ex.Value.Value), "%s example %s", where, name)
+			n++
+		}
+	}
+	assert.GreaterOrEqual(t, n, 9, "examples checked")
+	for name, s := range doc.Components.Schemas {
+		for pname, p := range s.Value.Properties {
+			if p.Value.Example != nil {
+				assert.NoError(t, p.Value.VisitJSON(p.Value.Example), "%s.%s example", name, pname)
+			}
+		}
+	}
+}
+
+// TestSpecEverySchemaDescribed: every component schema and property has a description.
+func TestSpecEverySchemaDescribed(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	var missing []string
+	for name, s := range doc.Components.Schemas {
+		if s.Value.Description == "" {
+			missing = append(missing, name)
+		}
+		for pname, p := range s.Value.Properties {
+			if p.Value.Description == "" {
+				missing = append(missing, name+"."+pname)
+			}
+		}
+	}
+	sort.Strings(missing)
+	assert.Empty(t, missing)
+}
+
+// TestSpecCheckGeneratedFailsOnStaleCode runs "make check-generated" against
+// a copy of the spec with a renamed property: gen/ no longer matches, so the
+// check must fail with a diff and the command that fixes it. The unmodified
+// spec must pass.
+func TestSpecCheckGeneratedFailsOnStaleCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	t.Parallel()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	// Rename the schema property (indented eight spaces), not an example's key.
+	spec := strings.Replace(string(openapi.Spec()),
+		"\n        end_user_organization_name:\n", "\n        end_user_company_name:\n", 1)
+	require.NotEqual(t, string(openapi.Spec()), spec)
+	stale := filepath.Join(t.TempDir(), "link-token.yaml")
+	require.NoError(t, os.WriteFile(stale, []byte(spec), 0o600))
+
+	cases := []struct {
+		name    string
+		spec    string
+		fails   bool
+		outputs []string
+	}{
+		{"renamed property", stale, true, []string{"+\tEndUserCompanyName string", "gen/linktoken.gen.go", "make generate"}},
+		{"committed spec", filepath.Join(root, openapi.SpecPath), false, []string{"matches"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			before := gitStatus(t, root)
+			cmd := exec.Command("make", "-s", "--no-print-directory", "check-generated", "SPEC="+tc.spec)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if tc.fails {
+				assert.Error(t, err, "check-generated passed on a stale gen/:\n%s", out)
+			} else {
+				assert.NoError(t, err, "%s", out)
+			}
+			for _, want := range tc.outputs {
+				assert.Contains(t, string(out), want)
+			}
+			assert.Equal(t, before, gitStatus(t, root), "check-generated changed the working tree")
+		})
+	}
+}
+
+func gitStatus(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command("git", "status", "--porcelain", "--", "gen", "openapi")
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	if err := cmd.Run(); err != nil {
+		return "" // not a git checkout: nothing to compare
+	}
+	return out.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
