@@ -1,0 +1,608 @@
+package client_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
+)
+
+const (
+	testKey   = "sk-test-SECRET-key-0123456789"
+	testEmail = "ada.lovelace@example.com"
+)
+
+func validRequest() client.LinkTokenRequest {
+	return client.LinkTokenRequest{
+		EndUserEmailAddress:     testEmail,
+		EndUserOrganizationName: "Acme",
+		EndUserOriginId:         "42",
+		Categories:              []client.Category{client.CategoryHRIS},
+	}
+}
+
+// recorder is a fake clock for retries: it records each wait instead of
+// sleeping, and its jitter returns the top of the range, so waits are exact.
+type recorder struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (r *recorder) sleep(ctx context.Context, d time.Duration) error {
+	r.mu.Lock()
+	r.waits = append(r.waits, d)
+	r.mu.Unlock()
+	return ctx.Err()
+}
+
+func (r *recorder) option() client.Option {
+	return client.WithRetryClock(r.sleep, func(n int64) int64 { return n - 1 }, time.Now)
+}
+
+func (r *recorder) recorded() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Duration(nil), r.waits...)
+}
+
+// server counts attempts, checks the key, and records each body it receives.
+type server struct {
+	*httptest.Server
+	attempts atomic.Int32
+	mu       sync.Mutex
+	bodies   []string
+}
+
+func newServer(t *testing.T, h func(attempt int, w http.ResponseWriter, r *http.Request)) *server {
+	t.Helper()
+	s := &server{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(s.attempts.Add(1))
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(body))
+		s.mu.Unlock()
+		if r.Header.Get("Authorization") != "Bearer "+testKey || r.URL.Path != "/link-token" {
+			w.WriteHeader(http.StatusTeapot)
+			return
+		}
+		h(n, w, r)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) recordedBodies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", "req-123")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+const okBody = `{"link_token":"tok_abc","integration_name":"BambooHR"}`
+
+func TestCreateLinkTokenSendsTheRequest(t *testing.T) {
+	t.Parallel()
+	var got *http.Request
+	var body map[string]any
+	srv := newServer(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		got = r
+		writeJSON(w, 200, okBody)
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithUserAgent("myapp/1.0"))
+	require.NoError(t, err)
+	tok, err := c.CreateLinkToken(context.Background(), validRequest())
+	require.NoError(t, err)
+	assert.Equal(t, "tok_abc", tok.LinkToken)
+	assert.Equal(t, "BambooHR", tok.IntegrationName)
+
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Equal(t, "application/json", got.Header.Get("Content-Type"))
+	assert.Regexp(t, `^github.com/mergelink/linktoken/\S+ go/go\S+ myapp/1.0$`, got.Header.Get("User-Agent"))
+	require.NoError(t, json.Unmarshal([]byte(srv.recordedBodies()[0]), &body))
+	assert.Equal(t, 30.0, body["link_expiry_mins"], "link_expiry_mins 0 is sent as 30")
+	assert.Equal(t, []any{"hris"}, body["categories"])
+	assert.NotContains(t, body, "should_create_magic_link_url", "false booleans are omitted")
+}
+
+type outcome struct {
+	token      string        // a token is expected
+	status     int           // an *APIError with this status is expected
+	is         error         // errors.Is target for other errors
+	contains   []string      // substrings of err.Error()
+	retryAfter time.Duration // APIError.RetryAfter
+	problems   []client.Problem
+}
+
+func TestCreateLinkTokenFaultMatrix(t *testing.T) {
+	t.Parallel()
+	huge := `{"link_token":"` + strings.Repeat("a", 10<<20) + `"}`
+	other := newServer(t, func(int, http.ResponseWriter, *http.Request) {})
+	cases := []struct {
+		name      string
+		handler   func(attempt int, w http.ResponseWriter, r *http.Request)
+		timeout   time.Duration
+		realSleep bool
+		want      outcome
+		attempts  int
+		waits     []time.Duration // nil: not checked
+		maxTime   time.Duration
+	}{
+		{
+			name: "429 with Retry-After 1 then 200",
+			handler: func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", "1")
+					writeJSON(w, 429, `{"detail":"Request was throttled."}`)
+					return
+				}
+				writeJSON(w, 200, okBody)
+			},
+			want: outcome{token: "tok_abc"}, attempts: 2, waits: []time.Duration{time.Second}, maxTime: time.Second,
+		},
+		{
+			name: "429 forever",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "1")
+				writeJSON(w, 429, `{"detail":"Request was throttled."}`)
+			},
+			want: outcome{status: 429, retryAfter: time.Second, contains: []string{"429 Too Many Requests", "after 3 attempts", "req-123", "throttled"}},
+			attempts: 3, waits: []time.Duration{time.Second, time.Second}, maxTime: time.Second,
+		},
+		{
+			name: "Retry-After above the cap is not waited for",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "3600")
+				writeJSON(w, 429, `{}`)
+			},
+			want: outcome{status: 429, retryAfter: time.Hour}, attempts: 1, waits: []time.Duration{}, maxTime: time.Second,
+		},
+		{
+			name: "Retry-After as an HTTP date",
+			handler: func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", time.Now().Add(-time.Minute).UTC().Format(http.TimeFormat))
+					writeJSON(w, 503, `{}`)
+					return
+				}
+				writeJSON(w, 200, okBody)
+			},
+			want: outcome{token: "tok_abc"}, attempts: 2, waits: []time.Duration{0}, maxTime: time.Second,
+		},
+		{
+			name: "503 then 200",
+			handler: func(n int, w http.ResponseWriter, _ *http.Request) {
+				if n == 1 {
+					writeJSON(w, 503, `{"detail":"unavailable"}`)
+					return
+				}
+				writeJSON(w, 200, okBody)
+			},
+			// full jitter in [0, 250ms); the test's jitter returns the top
+			want: outcome{token: "tok_abc"}, attempts: 2, waits: []time.Duration{250*time.Millisecond - 1}, maxTime: time.Second,
+		},
+		{
+			name: "502 and 504 then 200",
+			handler: func(n int, w http.ResponseWriter, _ *http.Request) {
+				switch n {
+				case 1:
+					writeJSON(w, 502, `{}`)
+				case 2:
+					writeJSON(w, 504, `{}`)
+				default:
+					writeJSON(w, 200, okBody)
+				}
+			},
+			want: outcome{token: "tok_abc"}, attempts: 3,
+			waits: []time.Duration{250*time.Millisecond - 1, 500*time.Millisecond - 1}, maxTime: time.Second,
+		},
+		{
+			name: "500 forever",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 500, `{"detail":"A server error occurred."}`)
+			},
+			want:     outcome{status: 500, contains: []string{"500 Internal Server Error", "after 3 attempts", "A server error occurred."}},
+			attempts: 3, maxTime: time.Second,
+		},
+		{
+			name: "400 with field messages",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 400, `{"end_user_origin_id":["A Linked Account with this origin id exists."],"detail":"Bad request"}`)
+			},
+			want: outcome{status: 400, contains: []string{"400 Bad Request", "end_user_origin_id: A Linked Account"},
+				problems: []client.Problem{{Detail: "Bad request"}, {Field: "end_user_origin_id", Detail: "A Linked Account with this origin id exists."}}},
+			attempts: 1, waits: []time.Duration{}, maxTime: time.Second,
+		},
+		{
+			name: "400 with a list of problems",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 400, `{"errors":[{"title":"Invalid","detail":"too long","problem_type":"INVALID_FIELD","source":{"pointer":"/link_expiry_mins"}}]}`)
+			},
+			want: outcome{status: 400, problems: []client.Problem{{Field: "link_expiry_mins", Title: "Invalid", Detail: "too long", Type: "INVALID_FIELD"}}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name: "401",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 401, `{"detail":"Invalid token."}`)
+			},
+			want:     outcome{status: 401, contains: []string{"401 Unauthorized", "Invalid token."}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name: "server echoes the key and the email",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 403, `{"detail":"key `+testKey+` may not act for `+testEmail+`"}`)
+			},
+			want:     outcome{status: 403, contains: []string{"key [redacted] may not act for [redacted]"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name: "200 with HTML",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/html")
+				_, _ = io.WriteString(w, "<html><body>Bad gateway</body></html>")
+			},
+			want:     outcome{status: 200, contains: []string{"breaks the contract", "not a JSON object"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name:     "200 with an empty object",
+			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{}`) },
+			want:     outcome{status: 200, contains: []string{"link_token is missing"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name:     "200 with a wrong type",
+			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{"link_token":42}`) },
+			want:     outcome{status: 200, contains: []string{"link_token is not a string"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name:     "200 with truncated JSON",
+			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{"link_token":"tok_a`) },
+			want:     outcome{status: 200, contains: []string{"not a JSON object"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name:     "10 MiB body",
+			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, huge) },
+			want:     outcome{status: 200, contains: []string{"exceeds 1048576 bytes"}},
+			attempts: 1, maxTime: 5 * time.Second,
+		},
+		{
+			name: "connection closed mid-response",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				conn, buf, err := w.(http.Hijacker).Hijack()
+				if err != nil {
+					panic(err)
+				}
+				_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"link_to")
+				_ = buf.Flush()
+				_ = conn.Close()
+			},
+			want:     outcome{is: io.ErrUnexpectedEOF, contains: []string{"read response"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name: "connection closed before any response",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				_ = conn.Close()
+			},
+			want:     outcome{is: io.EOF, contains: []string{"after 3 attempts"}},
+			attempts: 3, maxTime: time.Second,
+		},
+		{
+			name: "server slower than the context deadline",
+			handler: func(_ int, w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+				writeJSON(w, 200, okBody)
+			},
+			timeout: 100 * time.Millisecond, realSleep: true,
+			want:     outcome{is: context.DeadlineExceeded},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			name: "a retry that would outlive the deadline is not made",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "2")
+				writeJSON(w, 503, `{}`)
+			},
+			timeout: 500 * time.Millisecond, realSleep: true,
+			want:     outcome{status: 503, retryAfter: 2 * time.Second},
+			attempts: 1, maxTime: 400 * time.Millisecond,
+		},
+		{
+			name: "redirect to another host",
+			handler: func(_ int, w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, other.URL+"/link-token", http.StatusTemporaryRedirect)
+			},
+			want:     outcome{status: 307},
+			attempts: 1, maxTime: time.Second,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, tc.handler)
+			rec := &recorder{}
+			opts := []client.Option{client.WithBaseURL(srv.URL)}
+			if !tc.realSleep {
+				opts = append(opts, rec.option())
+			}
+			c, err := client.New(testKey, opts...)
+			require.NoError(t, err)
+			ctx := context.Background()
+			if tc.timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+				defer cancel()
+			}
+			start := time.Now()
+			tok, err := c.CreateLinkToken(ctx, validRequest())
+			elapsed := time.Since(start)
+
+			assert.LessOrEqual(t, elapsed, tc.maxTime, "took too long")
+			assert.Equal(t, tc.attempts, int(srv.attempts.Load()), "attempts")
+			if tc.waits != nil {
+				assert.Equal(t, tc.waits, append([]time.Duration{}, rec.recorded()...), "waits between attempts")
+			}
+			bodies := srv.recordedBodies()
+			for _, b := range bodies {
+				assert.Equal(t, bodies[0], b, "the body is re-sent intact")
+			}
+			if tc.want.token != "" {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want.token, tok.LinkToken)
+				return
+			}
+			require.Error(t, err)
+			assert.Nil(t, tok, "no half-filled token")
+			assertNoSecrets(t, err)
+			for _, s := range tc.want.contains {
+				assert.Contains(t, err.Error(), s)
+			}
+			assert.NotContains(t, err.Error(), "\n", "one line")
+			var apiErr *client.APIError
+			if tc.want.status == 0 {
+				assert.False(t, errors.As(err, &apiErr), "not an *APIError: %v", err)
+				assert.ErrorIs(t, err, tc.want.is)
+				return
+			}
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tc.want.status, apiErr.StatusCode)
+			assert.Equal(t, tc.attempts, apiErr.Attempts)
+			assert.Equal(t, tc.want.retryAfter, apiErr.RetryAfter)
+			assert.LessOrEqual(t, len(apiErr.Body), 64<<10)
+			if tc.want.problems != nil {
+				assert.Equal(t, tc.want.problems, apiErr.Problems)
+			}
+			if tc.want.status >= 400 {
+				assert.Equal(t, "req-123", apiErr.RequestID)
+			}
+		})
+	}
+	assert.Zero(t, other.attempts.Load(), "the other host never received a request")
+}
+
+func TestCreateLinkTokenConnectionRefused(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	rec := &recorder{}
+	c, err := client.New(testKey, client.WithBaseURL(url), rec.option(), client.WithMaxRetries(1))
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "after 2 attempts")
+	assert.Contains(t, err.Error(), "connection refused")
+	assert.Len(t, rec.recorded(), 1)
+	assertNoSecrets(t, err)
+}
+
+func TestCreateLinkTokenMaxRetriesZero(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 503, `{}`) })
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithMaxRetries(0))
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 1, apiErr.Attempts)
+	assert.True(t, apiErr.Temporary())
+	assert.EqualValues(t, 1, srv.attempts.Load())
+}
+
+func TestCreateLinkTokenCanceledWhileWaiting(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "20")
+		writeJSON(w, 429, `{}`)
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = c.CreateLinkToken(ctx, validRequest())
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), 2*time.Second, "the wait selects on ctx.Done")
+	assert.EqualValues(t, 1, srv.attempts.Load())
+}
+
+func TestCreateLinkTokenDoesNotChangeTheCallersHTTPClient(t *testing.T) {
+	t.Parallel()
+	hc := &http.Client{Timeout: 7 * time.Second}
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, okBody) })
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithHTTPClient(hc))
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	require.NoError(t, err)
+	assert.Nil(t, hc.CheckRedirect)
+	assert.Equal(t, 7*time.Second, hc.Timeout)
+}
+
+func TestCreateLinkTokenFollowsSameHostRedirect(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			http.Redirect(w, r, "/link-token", http.StatusPermanentRedirect)
+			return
+		}
+		writeJSON(w, 200, okBody)
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	tok, err := c.CreateLinkToken(context.Background(), validRequest())
+	require.NoError(t, err, "the server checks the key on the redirected request too")
+	assert.Equal(t, "tok_abc", tok.LinkToken)
+}
+
+func TestInvalidRequestIsNeverSent(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, okBody) })
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	req := validRequest()
+	req.LinkExpiryMins = 721
+	_, err = c.CreateLinkToken(context.Background(), req)
+	var verr *client.ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Equal(t, []string{"link_expiry_mins"}, verr.Fields())
+	assert.Zero(t, srv.attempts.Load())
+	//lint:ignore SA1012 a nil context is what this checks
+	_, err = c.CreateLinkToken(nil, validRequest())
+	assert.ErrorContains(t, err, "nil context")
+}
+
+func TestNewOptionErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		key  string
+		opts []client.Option
+		want string // "" means no error
+	}{
+		{"defaults", testKey, nil, ""},
+		{"empty key", "", nil, "empty API key"},
+		{"blank key", "  ", nil, "empty API key"},
+		{"key with a line break", testKey + "\n", nil, ""},
+		{"key with an inner line break", "sk\nx", nil, "line break"},
+		{"unknown region", testKey, []client.Option{client.WithRegion("mars")}, `unknown region "mars" (valid: us, eu, apac)`},
+		{"each region", testKey, []client.Option{client.WithRegion(client.RegionAPAC)}, ""},
+		{"http to a public host", testKey, []client.Option{client.WithBaseURL("http://api.merge.dev")}, "plain http is allowed only for loopback"},
+		{"http to localhost", testKey, []client.Option{client.WithBaseURL("http://localhost:4010/api")}, ""},
+		{"http to ::1", testKey, []client.Option{client.WithBaseURL("http://[::1]:4010")}, ""},
+		{"https proxy", testKey, []client.Option{client.WithBaseURL("https://proxy.internal/merge/")}, ""},
+		{"ftp", testKey, []client.Option{client.WithBaseURL("ftp://x.io")}, "scheme must be https"},
+		{"relative URL", testKey, []client.Option{client.WithBaseURL("/api")}, "has no host"},
+		{"not a URL", testKey, []client.Option{client.WithBaseURL("https://bad host\x7f")}, "not a valid URL"},
+		{"credentials in URL", testKey, []client.Option{client.WithBaseURL("https://user:hunter2@x.io")}, "must not contain credentials"},
+		{"query in URL", testKey, []client.Option{client.WithBaseURL("https://x.io/?a=b")}, "query or fragment"},
+		{"negative retries", testKey, []client.Option{client.WithMaxRetries(-1)}, "negative retry count -1"},
+		{"nil http client", testKey, []client.Option{client.WithHTTPClient(nil)}, "nil *http.Client"},
+		{"user agent with newline", testKey, []client.Option{client.WithUserAgent("a\r\nX-Evil: 1")}, "line break"},
+		{"nil option", testKey, []client.Option{nil}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := client.New(tc.key, tc.opts...)
+			if tc.want == "" {
+				require.NoError(t, err)
+				assert.NotNil(t, c)
+				return
+			}
+			assert.Nil(t, c)
+			require.ErrorContains(t, err, tc.want)
+			assert.NotContains(t, err.Error(), "hunter2")
+			assertNoSecrets(t, err)
+		})
+	}
+}
+
+func TestNewFromEnv(t *testing.T) {
+	cases := []struct {
+		name       string
+		key        string
+		region     string
+		opts       []client.Option
+		wantRegion client.Region
+		wantErr    string
+	}{
+		{"key only", testKey, "", nil, client.RegionUS, ""},
+		{"key and region", testKey, " EU ", nil, client.RegionEU, ""},
+		{"explicit option wins", testKey, "eu", []client.Option{client.WithRegion(client.RegionAPAC)}, client.RegionAPAC, ""},
+		{"no key", "", "eu", nil, "", "MERGE_API_KEY is not set"},
+		{"bad region", testKey, "moon", nil, "", "MERGE_REGION"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(client.EnvAPIKey, tc.key)
+			t.Setenv(client.EnvRegion, tc.region)
+			c, err := client.NewFromEnv(tc.opts...)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				assertNoSecrets(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantRegion, c.Region())
+			assert.Equal(t, tc.wantRegion.BaseURL(), c.BaseURL())
+		})
+	}
+}
+
+func TestClientNeverPrintsTheKey(t *testing.T) {
+	t.Parallel()
+	c, err := client.New(testKey, client.WithRegion(client.RegionEU))
+	require.NoError(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		out := fmt.Sprintf(verb, c)
+		assert.NotContains(t, out, testKey, verb)
+		assert.NotContains(t, out, "SECRET", verb)
+	}
+	assert.Contains(t, c.String(), "eu")
+	assert.Contains(t, c.String(), "[redacted]")
+}
+
+// assertNoSecrets checks every way of printing err for the key and the email.
+func assertNoSecrets(t *testing.T, err error) {
+	t.Helper()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+		out := fmt.Sprintf(verb, err)
+		assert.NotContains(t, out, testKey, verb)
+		assert.NotContains(t, out, "SECRET", verb)
+		assert.NotContains(t, out, testEmail, verb)
+		assert.NotContains(t, out, "lovelace", verb)
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		assert.NotContains(t, string(apiErr.Body), testKey)
+		assert.NotContains(t, string(apiErr.Body), testEmail)
+	}
+}

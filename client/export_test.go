@@ -1,0 +1,37 @@
+package client
+
+import (
+	"context"
+	"time"
+)
+
+// Exported for the tests of package client_test only.
+
+// WithRetryClock replaces the retry waits: sleep is called instead of waiting,
+// jitter instead of the random source, and now instead of time.Now.
+func WithRetryClock(sleep func(context.Context, time.Duration) error, jitter func(int64) int64, now func() time.Time) Option {
+	return func(s *settings) error {
+		s.sleep, s.jitter, s.now = sleep, jitter, now
+		return nil
+	}
+}
+
+// ParseRetryAfter exposes parseRetryAfter.
+var ParseRetryAfter = parseRetryAfter
+
+// Limits exposes the spec limits mirrored in validate.go, by spec keyword.
+var Limits = map[string]int{
+	"minLength":                minStringLen,
+	"maxLength":                maxStringLen,
+	"minItems":                 minCategories,
+	"default":                  defaultExpiryMins,
+	"minimum":                  minExpiryMins,
+	"x-max-without-magic-link": maxExpiryMins,
+	"maximum":                  maxExpiryMinsMagicLink,
+}
+
+// Retry policy constants.
+const (
+	MaxRetryAfter = maxRetryAfter
+	MaxBodyBytes  = maxBodyBytes
+)
