@@ -1,0 +1,162 @@
+package contracttest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/contracttest"
+)
+
+// contractCase is one file of testdata/cases.
+type contractCase struct {
+	Name       string            `json:"name"`
+	Headers    map[string]string `json:"headers"` // override the defaults; "" removes a header
+	Body       json.RawMessage   `json:"body"`
+	RawBody    *string           `json:"raw_body"`
+	Live       *bool             `json:"live"` // false: the live API decides this case differently
+	WhyNotLive string            `json:"why_not_live"`
+	Expect     struct {
+		Status  int      `json:"status"`
+		Fields  []string `json:"fields"`  // fields the error body must name
+		Present []string `json:"present"` // fields a 200 body must have
+		Absent  []string `json:"absent"`  // fields a 200 body must not have
+	} `json:"expect"`
+}
+
+func loadCases(t *testing.T) []contractCase {
+	t.Helper()
+	files, err := filepath.Glob("testdata/cases/*.json")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 40, "the suite has at least 40 cases")
+	cases := make([]contractCase, 0, len(files))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var c contractCase
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&c), f)
+		require.NotEmpty(t, c.Name, f)
+		require.NotZero(t, c.Expect.Status, f)
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// target is where one mode of the suite sends its cases.
+type target struct {
+	baseURL string
+	key     string
+	live    bool
+}
+
+// TestContract runs every case against the in-process mock, against
+// CONTRACT_BASE_URL when set, and against Merge's live API when
+// MERGE_API_KEY is set. Every response, in every mode, must match the spec.
+func TestContract(t *testing.T) {
+	cases := loadCases(t)
+	validator, err := contracttest.NewValidator()
+	require.NoError(t, err)
+
+	t.Run("mock", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(contracttest.NewMock())
+		t.Cleanup(srv.Close)
+		runCases(t, cases, validator, target{baseURL: srv.URL, key: "mock-key"})
+	})
+	t.Run("server", func(t *testing.T) {
+		base := os.Getenv("CONTRACT_BASE_URL")
+		if base == "" {
+			t.Skip("set CONTRACT_BASE_URL (and MERGE_API_KEY for its key) to run the suite against a server, e.g. `linktoken mock` or a staging proxy")
+		}
+		key := os.Getenv(client.EnvAPIKey)
+		if key == "" {
+			key = "contract-test-key"
+		}
+		t.Parallel()
+		runCases(t, cases, validator, target{baseURL: strings.TrimRight(base, "/"), key: key})
+	})
+	t.Run("live", func(t *testing.T) {
+		key := os.Getenv(client.EnvAPIKey)
+		if key == "" || os.Getenv("CONTRACT_BASE_URL") != "" {
+			t.Skip("set MERGE_API_KEY (and MERGE_REGION: us, eu or apac) without CONTRACT_BASE_URL to run the suite against Merge's live API: make contract-live")
+		}
+		region := client.DefaultRegion
+		if v := os.Getenv(client.EnvRegion); v != "" {
+			region, err = client.ParseRegion(v)
+			require.NoError(t, err)
+		}
+		t.Parallel()
+		runCases(t, cases, validator, target{baseURL: region.BaseURL(), key: key, live: true})
+	})
+}
+
+func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg target) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			if tg.live && c.Live != nil && !*c.Live {
+				t.Skipf("not run live: %s", c.WhyNotLive)
+			}
+			if !tg.live {
+				t.Parallel()
+			}
+			req := c.request(t, tg)
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+
+			// The drift check: whatever the server answered must match the spec.
+			assert.NoError(t, v.ValidateResponse(req, resp), "the response breaks the spec")
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+
+			require.Equal(t, c.Expect.Status, resp.StatusCode, "status; body: %.300s", body)
+			var got map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(body, &got), "a JSON object")
+			for _, f := range c.Expect.Present {
+				assert.Contains(t, got, f)
+			}
+			for _, f := range c.Expect.Absent {
+				assert.NotContains(t, got, f)
+			}
+			if !tg.live { // the live API words its errors its own way; the status is its verdict
+				for _, f := range c.Expect.Fields {
+					assert.Contains(t, got, f, "the error names %s", f)
+				}
+			}
+		})
+	}
+}
+
+func (c contractCase) request(t *testing.T, tg target) *http.Request {
+	t.Helper()
+	body := []byte(c.Body)
+	if c.RawBody != nil {
+		body = []byte(*c.RawBody)
+	}
+	req, err := http.NewRequest(http.MethodPost, tg.baseURL+"/link-token", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tg.key)
+	for k, v := range c.Headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	return req
+}

@@ -1,0 +1,248 @@
+package contracttest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mergelink/linktoken/gen"
+)
+
+// Step is one scripted answer of the mock, for fault injection.
+type Step struct {
+	// Status is the status to answer with. 200 means "answer normally".
+	Status int
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter string
+}
+
+// MockOption configures NewMock.
+type MockOption func(*mock)
+
+// WithScript makes the mock answer its first requests with these statuses,
+// in order (a 4xx or 5xx with the spec's error body), then normally. For
+// example 429 with Retry-After, 503, then 200.
+func WithScript(steps ...Step) MockOption {
+	return func(m *mock) { m.script = append(m.script, steps...) }
+}
+
+// WithLatency delays every answer by d (or until the request is canceled).
+func WithLatency(d time.Duration) MockOption {
+	return func(m *mock) { m.latency = d }
+}
+
+// OnRequest calls fn with each request the mock receives and its body,
+// before answering. fn may be called concurrently.
+func OnRequest(fn func(r *http.Request, body []byte)) MockOption {
+	return func(m *mock) { m.onRequest = fn }
+}
+
+// WithLogger makes the mock log one line per request: method, path, status,
+// latency and the fields that broke the spec. It never logs the
+// Authorization header or any body value.
+func WithLogger(l *slog.Logger) MockOption {
+	return func(m *mock) { m.logger = l }
+}
+
+// WithMockValidator makes the mock use v instead of the shared default.
+func WithMockValidator(v *Validator) MockOption {
+	return func(m *mock) { m.validator = v }
+}
+
+type mock struct {
+	validator *Validator
+	latency   time.Duration
+	onRequest func(*http.Request, []byte)
+	logger    *slog.Logger
+
+	mu     sync.Mutex
+	script []Step
+}
+
+// NewMock returns a handler that behaves as the spec says POST /link-token
+// does, at any path ending in /link-token:
+//   - a missing or malformed "Authorization: Bearer" header: 401;
+//   - a request that breaks the spec (including x-max-without-magic-link):
+//     400 with field-keyed messages naming every offending field;
+//   - a valid request: 200 with a fresh opaque link_token, integration_name
+//     when integration was given, and magic_link_url only when
+//     should_create_magic_link_url is true.
+//
+// Every answer carries an X-Request-Id header.
+func NewMock(opts ...MockOption) http.Handler {
+	m := &mock{}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	status, fields := m.serve(w, r)
+	if m.logger != nil {
+		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", status),
+			slog.Duration("latency", time.Since(start)),
+			slog.Any("invalid_fields", fields))
+	}
+}
+
+// serve answers r and returns the status and the fields that broke the spec.
+func (m *mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
+	w.Header().Set("X-Request-Id", "mock-"+randomToken(9))
+	if !strings.HasSuffix(r.URL.Path, operationPath) {
+		http.NotFound(w, r)
+		return http.StatusNotFound, nil
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return http.StatusMethodNotAllowed, nil
+	}
+	body, err := readBody(&r.Body)
+	if err != nil {
+		return writeError(w, http.StatusBadRequest, gen.Error{Detail: "The request body could not be read: " + err.Error()}), nil
+	}
+	if m.onRequest != nil {
+		m.onRequest(r, body)
+	}
+	if m.latency > 0 && !wait(r.Context(), m.latency) {
+		return 0, nil // the client went away
+	}
+	if step, ok := m.next(); ok && step.Status != http.StatusOK {
+		if step.RetryAfter != "" {
+			w.Header().Set("Retry-After", step.RetryAfter)
+		}
+		return writeError(w, step.Status, gen.Error{Detail: scriptedDetail(step.Status)}), nil
+	}
+	v := m.validator
+	if v == nil {
+		if v, err = defaultValidator(); err != nil {
+			return writeError(w, http.StatusInternalServerError, gen.Error{Detail: err.Error()}), nil
+		}
+	}
+	if !validBearer(r.Header.Get("Authorization")) {
+		return writeError(w, http.StatusUnauthorized, gen.Error{Detail: "Authentication credentials were not provided or are malformed."}), nil
+	}
+	if err := v.ValidateRequest(r); err != nil {
+		ce, ok := err.(*ContractError)
+		if !ok {
+			return writeError(w, http.StatusBadRequest, gen.Error{Detail: err.Error()}), nil
+		}
+		return writeError(w, http.StatusBadRequest, errorBody(ce)), ce.Fields()
+	}
+	var req gen.EndUserDetailsRequest
+	_ = json.Unmarshal(body, &req) // valid per the spec, so it decodes
+	tok := gen.LinkToken{LinkToken: randomToken(30)}
+	if req.Integration != "" {
+		tok.IntegrationName = integrationName(req.Integration)
+	}
+	if req.ShouldCreateMagicLinkUrl {
+		tok.MagicLinkUrl = "https://link.merge.dev/" + randomToken(18)
+	}
+	writeJSON(w, http.StatusOK, tok)
+	return http.StatusOK, nil
+}
+
+// next pops the next scripted step, if any.
+func (m *mock) next() (Step, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.script) == 0 {
+		return Step{}, false
+	}
+	s := m.script[0]
+	m.script = m.script[1:]
+	return s, true
+}
+
+// errorBody turns violations into Merge's field-keyed form, with problems
+// outside any field under "detail".
+func errorBody(ce *ContractError) gen.Error {
+	var e gen.Error
+	var general []string
+	for _, v := range ce.Violations {
+		f := v.Field()
+		if f == "" {
+			general = append(general, v.Message)
+			continue
+		}
+		msg := v.Message
+		if sub := strings.TrimPrefix(v.Pointer, "/"+f); sub != "" {
+			msg = sub + ": " + msg
+		}
+		e.Set(f, append(e.AdditionalProperties[f], msg))
+	}
+	sort.Strings(general)
+	e.Detail = strings.Join(general, "; ")
+	return e
+}
+
+func writeError(w http.ResponseWriter, status int, e gen.Error) int {
+	writeJSON(w, status, e)
+	return status
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func scriptedDetail(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "Request was throttled."
+	case http.StatusUnauthorized:
+		return "Invalid token."
+	case http.StatusForbidden:
+		return "You do not have permission to perform this action."
+	}
+	if status >= 500 {
+		return "A server error occurred."
+	}
+	return http.StatusText(status)
+}
+
+// integrationNames are the display names the mock returns for a few slugs.
+var integrationNames = map[string]string{
+	"bamboohr": "BambooHR", "greenhouse": "Greenhouse", "lever": "Lever",
+	"quickbooks-online": "QuickBooks Online", "hubspot": "HubSpot", "workday": "Workday",
+}
+
+func integrationName(slug string) string {
+	if name, ok := integrationNames[slug]; ok {
+		return name
+	}
+	return slug
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

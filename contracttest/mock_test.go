@@ -1,0 +1,210 @@
+package contracttest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/contracttest"
+)
+
+// validatedClient returns a client whose every request and response is
+// checked against the spec: a mock answer that breaks the spec fails the call.
+func validatedClient(t *testing.T, url string, opts ...client.Option) *client.Client {
+	t.Helper()
+	opts = append([]client.Option{
+		client.WithBaseURL(url),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}),
+	}, opts...)
+	c, err := client.New("secret-key-for-mock", opts...)
+	require.NoError(t, err)
+	return c
+}
+
+func ada() client.LinkTokenRequest {
+	return client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		Categories: []client.Category{client.CategoryHRIS},
+	}
+}
+
+func TestMockAnswers(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(srv.Close)
+	c := validatedClient(t, srv.URL)
+	ctx := context.Background()
+
+	magic := ada()
+	magic.ShouldCreateMagicLinkUrl, magic.LinkExpiryMins = true, 10080
+	tok, err := c.CreateLinkToken(ctx, magic)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(tok.MagicLinkUrl, "https://link.merge.dev/"))
+	assert.Empty(t, tok.IntegrationName)
+
+	again, err := c.CreateLinkToken(ctx, ada())
+	require.NoError(t, err)
+	assert.NotEqual(t, tok.LinkToken, again.LinkToken, "a fresh token each time")
+	assert.Empty(t, again.MagicLinkUrl)
+
+	other := ada()
+	other.Integration = "some-new-hris"
+	tok, err = c.CreateLinkToken(ctx, other)
+	require.NoError(t, err)
+	assert.Equal(t, "some-new-hris", tok.IntegrationName)
+}
+
+func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	srv := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name   string
+		auth   string
+		body   string
+		status int
+		fields []string
+	}{
+		{"no auth", "", minimalBody, 401, nil},
+		{"basic auth", "Basic YTpi", minimalBody, 401, nil},
+		{"721 without magic link", "Bearer k", strings.Replace(minimalBody, "}", `,"link_expiry_mins":721}`, 1), 400, []string{"link_expiry_mins"}},
+		{"every field", "Bearer k", `{"categories":["x"],"language":"fr"}`, 400,
+			[]string{"categories", "end_user_email_address", "end_user_organization_name", "end_user_origin_id", "language"}},
+		{"not JSON", "Bearer k", `nope`, 400, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/link-token", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.NoError(t, v.ValidateResponse(req, resp), "the mock's answer matches the spec")
+			assert.Equal(t, tc.status, resp.StatusCode)
+			assert.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			keys := []string{}
+			for k := range body {
+				if k != "detail" {
+					keys = append(keys, k)
+				}
+			}
+			assert.ElementsMatch(t, tc.fields, keys)
+			if tc.fields == nil {
+				assert.NotEmpty(t, body["detail"])
+			}
+		})
+	}
+}
+
+func TestMockScriptDrivesTheClientsRetries(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+		contracttest.Step{Status: 429, RetryAfter: "0"},
+		contracttest.Step{Status: 503, RetryAfter: "0"},
+	)))
+	t.Cleanup(srv.Close)
+	c := validatedClient(t, srv.URL)
+	tok, err := c.CreateLinkToken(context.Background(), ada())
+	require.NoError(t, err, "429, 503, then 200 within two retries")
+	assert.NotEmpty(t, tok.LinkToken)
+
+	srv2 := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+		contracttest.Step{Status: 500}, contracttest.Step{Status: 502, RetryAfter: "0"}, contracttest.Step{Status: 401})))
+	t.Cleanup(srv2.Close)
+	_, err = validatedClient(t, srv2.URL, client.WithMaxRetries(1)).CreateLinkToken(context.Background(), ada())
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 502, apiErr.StatusCode)
+	assert.Equal(t, 2, apiErr.Attempts)
+	assert.Equal(t, "A server error occurred.", apiErr.Problems[0].Detail)
+	assert.True(t, strings.HasPrefix(apiErr.RequestID, "mock-"))
+}
+
+func TestMockLatencyAndHook(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(contracttest.NewMock(
+		contracttest.WithLatency(300*time.Millisecond),
+		contracttest.OnRequest(func(r *http.Request, body []byte) {
+			mu.Lock()
+			seen = append(seen, r.Header.Get("User-Agent")+" "+string(body))
+			mu.Unlock()
+		})))
+	t.Cleanup(srv.Close)
+	c := validatedClient(t, srv.URL, client.WithMaxRetries(0), client.WithUserAgent("hook-test"))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.CreateLinkToken(ctx, ada())
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "%v", err)
+
+	start := time.Now()
+	_, err = c.CreateLinkToken(context.Background(), ada())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, seen, 2)
+	assert.Contains(t, seen[1], "hook-test")
+	assert.Contains(t, seen[1], `"end_user_origin_id":"42"`)
+}
+
+func TestMockLogsNoSecrets(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), nil))
+	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithLogger(logger)))
+	t.Cleanup(srv.Close)
+	c := validatedClient(t, srv.URL)
+	_, err := c.CreateLinkToken(context.Background(), ada())
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/link-token",
+		strings.NewReader(`{"end_user_email_address":"ada@example.com","categories":[]}`))
+	req.Header.Set("Authorization", "Bearer secret-key-for-mock")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+
+	mu.Lock()
+	defer mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2, "one line per request")
+	assert.Contains(t, lines[0], "status=200")
+	assert.Contains(t, lines[1], "status=400")
+	assert.Contains(t, lines[1], "categories")
+	assert.Contains(t, lines[1], "end_user_organization_name")
+	assert.NotContains(t, buf.String(), "secret-key-for-mock")
+	assert.NotContains(t, buf.String(), "ada@example.com")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -1,0 +1,108 @@
+package contracttest_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/contracttest"
+)
+
+func TestTransport(t *testing.T) {
+	t.Parallel()
+	good := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(good.Close)
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"integration_name":"Lever"}`) // no link_token
+	}))
+	t.Cleanup(broken.Close)
+
+	cases := []struct {
+		name    string
+		server  string
+		body    string
+		record  bool
+		wantErr string // "" means success
+		records []string
+	}{
+		{"valid exchange", good.URL, minimalBody, false, "", nil},
+		{"request breaks the spec", good.URL, `{"categories":[]}`, false, "request breaks the spec", nil},
+		{"response breaks the spec", broken.URL, minimalBody, false, "response breaks the spec: /link_token", nil},
+		{"recording, request", good.URL, `{"categories":[]}`, true, "", []string{"request"}},
+		{"recording, response", broken.URL, minimalBody, true, "", []string{"response"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &contracttest.Recorder{}
+			var opts []contracttest.TransportOption
+			if tc.record {
+				opts = append(opts, contracttest.RecordTo(rec))
+			}
+			hc := &http.Client{Transport: contracttest.NewTransport(nil, opts...)}
+			req, err := http.NewRequest(http.MethodPost, tc.server+"/link-token", strings.NewReader(tc.body))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key")
+			resp, err := hc.Do(req)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				var ce *contracttest.ContractError
+				require.ErrorAs(t, err, &ce)
+				return
+			}
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			assert.NotEmpty(t, body, "the response body reaches the caller")
+			var sides []string
+			for _, ce := range rec.Violations() {
+				sides = append(sides, ce.Side)
+			}
+			assert.Equal(t, tc.records, sides)
+		})
+	}
+}
+
+// TestTransportUnderTheClient is how a downstream service uses it: the
+// wrapper's requests and the mock's responses are checked on every call.
+func TestTransportUnderTheClient(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(srv.Close)
+	c, err := client.New("key",
+		client.WithBaseURL(srv.URL),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(http.DefaultTransport)}))
+	require.NoError(t, err)
+	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		Categories: []client.Category{client.CategoryATS}, Integration: "greenhouse",
+	})
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.LinkToken)
+	assert.Equal(t, "Greenhouse", tok.IntegrationName)
+	assert.Empty(t, tok.MagicLinkUrl)
+}
+
+func TestTransportDoesNotModifyTheRequest(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(srv.Close)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", io.NopCloser(strings.NewReader(minimalBody)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer key")
+	headers := req.Header.Clone()
+	resp, err := contracttest.NewTransport(nil).RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, headers, req.Header)
+}

@@ -1,0 +1,172 @@
+package contracttest_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/contracttest"
+)
+
+const minimalBody = `{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}`
+
+func newRequest(body string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:4010/link-token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer key")
+	return req
+}
+
+func response(status int, contentType, body string) *http.Response {
+	return &http.Response{
+		StatusCode: status,
+		Header:     http.Header{"Content-Type": {contentType}},
+		Body:       io.NopCloser(strings.NewReader(body)),
+	}
+}
+
+func TestValidateRequest(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	cases := []struct {
+		name   string
+		req    func() *http.Request
+		want   []contracttest.Violation // nil means valid
+		fields []string
+	}{
+		{"valid", func() *http.Request { return newRequest(minimalBody) }, nil, nil},
+		{"valid at a region's path", func() *http.Request {
+			r := newRequest(minimalBody)
+			r.URL.Path = "/api/mktg/v1/link-token"
+			return r
+		}, nil, nil},
+		{"every violation reported", func() *http.Request {
+			return newRequest(`{"end_user_email_address":"","end_user_organization_name":"Acme","categories":["payroll"],"link_expiry_mins":800}`)
+		}, []contracttest.Violation{
+			{In: "body", Pointer: "/categories/0", Rule: "enum"},
+			{In: "body", Pointer: "/end_user_email_address", Rule: "minLength"},
+			{In: "body", Pointer: "/end_user_origin_id", Rule: "required"},
+			{In: "body", Pointer: "/link_expiry_mins", Rule: "x-max-without-magic-link"},
+		}, []string{"categories", "end_user_email_address", "end_user_origin_id", "link_expiry_mins"}},
+		{"expiry with magic link", func() *http.Request {
+			return newRequest(strings.Replace(minimalBody, `}`, `,"link_expiry_mins":10080,"should_create_magic_link_url":true}`, 1))
+		}, nil, nil},
+		{"nested location", func() *http.Request {
+			return newRequest(strings.Replace(minimalBody, `}`, `,"category_common_model_scopes":{"hris":[{"model_name":""}]}}`, 1))
+		}, []contracttest.Violation{{In: "body", Pointer: "/category_common_model_scopes/hris/0/model_name", Rule: "minLength"}},
+			[]string{"category_common_model_scopes"}},
+		{"no auth", func() *http.Request {
+			r := newRequest(minimalBody)
+			r.Header.Del("Authorization")
+			return r
+		}, []contracttest.Violation{{In: "security", Rule: "security"}}, nil},
+		{"not JSON", func() *http.Request { return newRequest(`{`) }, []contracttest.Violation{{In: "body", Rule: "requestBody"}}, nil},
+		{"wrong method", func() *http.Request {
+			return httptest.NewRequest(http.MethodGet, "http://x/link-token", nil)
+		}, []contracttest.Violation{{In: "operation", Rule: "operation"}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			req := tc.req()
+			err := v.ValidateRequest(req)
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				var ce *contracttest.ContractError
+				require.True(t, errors.As(err, &ce), "%v", err)
+				assert.Equal(t, "request", ce.Side)
+				got := make([]contracttest.Violation, len(ce.Violations))
+				for i, x := range ce.Violations {
+					assert.NotEmpty(t, x.Message)
+					got[i] = contracttest.Violation{In: x.In, Pointer: x.Pointer, Rule: x.Rule}
+				}
+				assert.ElementsMatch(t, tc.want, got)
+				assert.Equal(t, tc.fields, ce.Fields())
+				assert.NotContains(t, err.Error(), "ada@example.com", "values are not quoted")
+			}
+			if req.Body != nil && req.Method == http.MethodPost {
+				rest, _ := io.ReadAll(req.Body)
+				assert.NotEmpty(t, rest, "the body stays readable")
+			}
+		})
+	}
+}
+
+// TestValidateResponseCatchesBrokenResponses: the drift check sees responses
+// that break the spec, with their location.
+func TestValidateResponseCatchesBrokenResponses(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	cases := []struct {
+		name string
+		resp *http.Response
+		want []contracttest.Violation
+	}{
+		{"valid token", response(200, "application/json", `{"link_token":"t","magic_link_url":"https://link.merge.dev/x"}`), nil},
+		{"valid error", response(400, "application/json", `{"end_user_email_address":["required"]}`), nil},
+		{"valid 5xx", response(503, "application/json", `{"detail":"down"}`), nil},
+		{"token without link_token", response(200, "application/json", `{"integration_name":"Lever"}`),
+			[]contracttest.Violation{{In: "body", Pointer: "/link_token", Rule: "required"}}},
+		{"wrong type", response(200, "application/json", `{"link_token":"t","magic_link_url":5}`),
+			[]contracttest.Violation{{In: "body", Pointer: "/magic_link_url", Rule: "type"}}},
+		{"problem without title", response(400, "application/json", `{"errors":[{"detail":"x","problem_type":"X"}]}`),
+			[]contracttest.Violation{{In: "body", Pointer: "/errors/0/title", Rule: "required"}}},
+		{"undocumented status", response(418, "application/json", `{}`),
+			[]contracttest.Violation{{In: "status", Rule: "responses"}}},
+		{"HTML", response(200, "text/html", `<html></html>`),
+			[]contracttest.Violation{{In: "header", Rule: "header"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := v.ValidateResponse(newRequest(minimalBody), tc.resp)
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				var ce *contracttest.ContractError
+				require.True(t, errors.As(err, &ce), "%v", err)
+				assert.Equal(t, "response", ce.Side)
+				assert.Contains(t, err.Error(), "response breaks the spec")
+				got := make([]contracttest.Violation, len(ce.Violations))
+				for i, x := range ce.Violations {
+					got[i] = contracttest.Violation{In: x.In, Pointer: x.Pointer, Rule: x.Rule}
+				}
+				assert.Equal(t, tc.want, got)
+			}
+			rest, _ := io.ReadAll(tc.resp.Body)
+			assert.NotEmpty(t, rest, "the body stays readable")
+		})
+	}
+}
+
+func TestValidatorIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := minimalBody
+			if i%2 == 1 {
+				body = `{"categories":[]}`
+			}
+			req := newRequest(body)
+			err := v.ValidateRequest(req)
+			assert.Equal(t, i%2 == 1, err != nil)
+			assert.NoError(t, v.ValidateResponse(req, response(200, "application/json", `{"link_token":"t"}`)))
+		}()
+	}
+	wg.Wait()
+}
