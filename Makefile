@@ -7,7 +7,7 @@ SPEC        ?= openapi/link-token.yaml
 GEN_DIR     ?= gen
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test ci
+.PHONY: help generate check-generated lint test ci contract contract-live
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,5 +45,13 @@ lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
 
 test: ## Run every test with the race detector.
 	$(GO) test -race -count=1 ./...
+
+contract: ## Run the contract suite against CONTRACT_BASE_URL (and the mock).
+	@test -n "$$CONTRACT_BASE_URL" || { echo "contract: set CONTRACT_BASE_URL, e.g. http://127.0.0.1:4010 (see README, Contract testing)"; exit 2; }
+	$(GO) test -count=1 -v -run 'TestContract/(mock|server)' ./contracttest
+
+contract-live: ## Run the contract suite against Merge's live API: needs MERGE_API_KEY, optional MERGE_REGION.
+	@test -n "$$MERGE_API_KEY" || { echo "contract-live: set MERGE_API_KEY (and MERGE_REGION: us, eu or apac)"; exit 2; }
+	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live' ./contracttest
 
 ci: check-generated lint test ## What CI runs: check-generated, lint and test.

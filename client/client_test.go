@@ -165,7 +165,7 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 				w.Header().Set("Retry-After", "1")
 				writeJSON(w, 429, `{"detail":"Request was throttled."}`)
 			},
-			want: outcome{status: 429, retryAfter: time.Second, contains: []string{"429 Too Many Requests", "after 3 attempts", "req-123", "throttled"}},
+			want:     outcome{status: 429, retryAfter: time.Second, contains: []string{"429 Too Many Requests", "after 3 attempts", "req-123", "throttled"}},
 			attempts: 3, waits: []time.Duration{time.Second, time.Second}, maxTime: time.Second,
 		},
 		{
@@ -237,7 +237,7 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
 				writeJSON(w, 400, `{"errors":[{"title":"Invalid","detail":"too long","problem_type":"INVALID_FIELD","source":{"pointer":"/link_expiry_mins"}}]}`)
 			},
-			want: outcome{status: 400, problems: []client.Problem{{Field: "link_expiry_mins", Title: "Invalid", Detail: "too long", Type: "INVALID_FIELD"}}},
+			want:     outcome{status: 400, problems: []client.Problem{{Field: "link_expiry_mins", Title: "Invalid", Detail: "too long", Type: "INVALID_FIELD"}}},
 			attempts: 1, maxTime: time.Second,
 		},
 		{

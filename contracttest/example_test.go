@@ -1,0 +1,101 @@
+package contracttest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/contracttest"
+)
+
+// A service's own test: the mock stands in for Merge, and the transport
+// checks every request and response against the spec.
+func ExampleNewTransport() {
+	srv := httptest.NewServer(contracttest.NewMock())
+	defer srv.Close()
+
+	c, err := client.New("test-key",
+		client.WithBaseURL(srv.URL),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress:     "ada@example.com",
+		EndUserOrganizationName: "Acme",
+		EndUserOriginId:         "42",
+		Categories:              []client.Category{client.CategoryHRIS},
+		Integration:             "bamboohr",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tok.LinkToken != "", tok.IntegrationName)
+	// Output: true BambooHR
+}
+
+// Recording instead of failing, to audit a proxy or a staging run.
+func ExampleRecordTo() {
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"magic_link_url":"https://link.merge.dev/x"}`)
+	}))
+	defer broken.Close()
+
+	rec := &contracttest.Recorder{}
+	hc := &http.Client{Transport: contracttest.NewTransport(nil, contracttest.RecordTo(rec))}
+	req, _ := http.NewRequest(http.MethodPost, broken.URL+"/link-token",
+		strings.NewReader(`{"end_user_email_address":"a@b.c","end_user_organization_name":"Acme","end_user_origin_id":"1","categories":["crm"]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer test-key")
+	resp, err := hc.Do(req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	resp.Body.Close()
+	for _, v := range rec.Violations() {
+		fmt.Println(v)
+	}
+	// Output: contracttest: response breaks the spec: /link_token: property "link_token" is missing (required)
+}
+
+// Fault injection: the first answers are scripted, then the mock behaves.
+func ExampleWithScript() {
+	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+		contracttest.Step{Status: http.StatusTooManyRequests, RetryAfter: "0"},
+		contracttest.Step{Status: http.StatusServiceUnavailable, RetryAfter: "0"},
+	)))
+	defer srv.Close()
+
+	c, _ := client.New("test-key", client.WithBaseURL(srv.URL), client.WithMaxRetries(1))
+	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		Categories: []client.Category{client.CategoryATS},
+	})
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Attempts)
+	}
+	// Output: 503 2
+}
+
+func ExampleValidator_ValidateRequest() {
+	v, err := contracttest.NewValidator()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	req, _ := http.NewRequest(http.MethodPost, "https://api.merge.dev/api/mktg/v1/link-token",
+		strings.NewReader(`{"end_user_email_address":"a@b.c","end_user_organization_name":"Acme","end_user_origin_id":"1","categories":["crm"],"link_expiry_mins":1440}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer test-key")
+	fmt.Println(v.ValidateRequest(req))
+	// Output: contracttest: request breaks the spec: /link_expiry_mins: must be at most 720 unless should_create_magic_link_url is true (x-max-without-magic-link)
+}
