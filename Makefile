@@ -1,13 +1,17 @@
 # Run "make help" for the list of targets.
 GO          ?= go
 OAPI_CODEGEN_PKG = github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
-STATICCHECK  = $(GO) run honnef.co/go/tools/cmd/staticcheck
-# SPEC and GEN_DIR can be overridden to check another copy of the spec or of gen/.
-SPEC        ?= openapi/link-token.yaml
+STATICCHECK_PKG = honnef.co/go/tools/cmd/staticcheck
+# cmd/specdiff is its own module (oasdiff's dependencies stay out of the root one).
+SPECDIFF_DIR = cmd/specdiff
+# OURS and GEN_DIR can be overridden to check another copy of the spec or of gen/.
+OURS        ?= openapi/link-token.yaml
 GEN_DIR     ?= gen
+# Acknowledged breaking changes, read by "make breaking".
+ALLOW       ?= $(wildcard openapi/allowed-breaking.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test ci contract contract-live
+.PHONY: help generate check-generated lint test ci contract contract-live breaking upstream bin/specdiff
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -17,34 +21,48 @@ generate: ## Regenerate gen/ from openapi/link-token.yaml.
 
 check-generated: ## Fail, printing the diff, when gen/ is not what the spec generates. Changes nothing.
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	spec=$$(cd "$(dir $(SPEC))" && pwd)/$(notdir $(SPEC)); \
+	spec=$$(cd "$(dir $(OURS))" && pwd)/$(notdir $(OURS)); \
 	$(GO) build -o "$$tmp/oapi-codegen" $(OAPI_CODEGEN_PKG); \
 	cp "$(GEN_DIR)/oapi-codegen.yaml" "$$tmp/"; \
 	(cd "$$tmp" && ./oapi-codegen -config oapi-codegen.yaml "$$spec"); \
 	stale=""; \
 	for f in $$(cd "$$tmp" && ls *.gen.go) $$(cd "$(GEN_DIR)" && ls *.gen.go 2>/dev/null); do \
 		case " $$stale " in *" $$f "*) continue;; esac; \
-		diff -u --label "$(GEN_DIR)/$$f (committed)" --label "$(GEN_DIR)/$$f (generated from $(SPEC))" \
+		diff -u --label "$(GEN_DIR)/$$f (committed)" --label "$(GEN_DIR)/$$f (generated from $(OURS))" \
 			"$(GEN_DIR)/$$f" "$$tmp/$$f" 2>&1 || stale="$$stale $$f"; \
 	done; \
 	if [ -n "$$stale" ]; then \
 		echo ""; \
-		echo "check-generated: $(GEN_DIR)/ is out of date with $(SPEC); these files differ:"; \
+		echo "check-generated: $(GEN_DIR)/ is out of date with $(OURS); these files differ:"; \
 		for f in $$stale; do echo "  $(GEN_DIR)/$$f"; done; \
 		echo "fix: run 'make generate' and commit $(GEN_DIR)/ together with the spec"; \
 		exit 1; \
 	fi; \
-	echo "check-generated: $(GEN_DIR)/ matches $(SPEC)"
+	echo "check-generated: $(GEN_DIR)/ matches $(OURS)"
 
 lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	$(STATICCHECK) ./...
+	cd $(SPECDIFF_DIR) && $(GO) vet ./...
+	$(GO) run $(STATICCHECK_PKG) ./...
+	$(GO) build -o bin/staticcheck $(STATICCHECK_PKG) && cd $(SPECDIFF_DIR) && ../../bin/staticcheck ./...
 	$(GO) test -count=1 -run 'TestSpec' ./openapi
 
-test: ## Run every test with the race detector.
+test: ## Run every test with the race detector (both modules).
 	$(GO) test -race -count=1 ./...
+	cd $(SPECDIFF_DIR) && $(GO) test -race -count=1 ./...
+
+bin/specdiff:
+	$(GO) build -C $(SPECDIFF_DIR) -o $(CURDIR)/bin/specdiff .
+
+breaking: bin/specdiff ## Fail when the spec breaks callers compared with BASE (a git ref or file). ALLOW=file acknowledges changes.
+	@test -n "$(BASE)" || { echo "breaking: set BASE, e.g. make breaking BASE=origin/main"; exit 2; }
+	bin/specdiff breaking -base "$(BASE)" -head $(OURS) $(if $(ALLOW),-allow "$(ALLOW)") $(if $(FORMAT),-format $(FORMAT))
+
+upstream: bin/specdiff ## Compare our spec with Merge's published document SPEC (a file or https URL).
+	@test -n "$(SPEC)" || { echo "upstream: set SPEC, e.g. make upstream SPEC=merge_mktg.oas.json"; exit 2; }
+	bin/specdiff upstream -spec "$(SPEC)" -ours $(OURS) $(if $(FORMAT),-format $(FORMAT))
 
 contract: ## Run the contract suite against CONTRACT_BASE_URL (and the mock).
 	@test -n "$$CONTRACT_BASE_URL" || { echo "contract: set CONTRACT_BASE_URL, e.g. http://127.0.0.1:4010 (see README, Contract testing)"; exit 2; }

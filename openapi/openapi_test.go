@@ -291,7 +291,7 @@ func TestSpecCheckGeneratedFailsOnStaleCode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			before := gitStatus(t, root)
-			cmd := exec.Command("make", "-s", "--no-print-directory", "check-generated", "SPEC="+tc.spec)
+			cmd := exec.Command("make", "-s", "--no-print-directory", "check-generated", "OURS="+tc.spec)
 			cmd.Dir = root
 			out, err := cmd.CombinedOutput()
 			if tc.fails {

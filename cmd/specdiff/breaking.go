@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oasdiff/oasdiff/checker"
+	"github.com/oasdiff/oasdiff/diff"
+	"github.com/oasdiff/oasdiff/load"
+
+	"github.com/mergelink/linktoken/openapi"
+)
+
+func runBreaking(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("breaking", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("base", "", "the spec before: a git ref (read as <ref>:"+openapi.SpecPath+") or a file")
+	head := fs.String("head", openapi.SpecPath, "the spec after: a file")
+	format := fs.String("format", "text", "output: text or json")
+	allowFile := fs.String("allow", "", "a file of acknowledged breaking change ids, one per line: <id> <reason>")
+	if err := fs.Parse(args); err != nil {
+		return 0, usageError(err.Error())
+	}
+	if *base == "" {
+		return 0, usageError("breaking needs -base")
+	}
+	if err := checkFormat(*format); err != nil {
+		return 0, err
+	}
+	allow, err := readAllow(*allowFile)
+	if err != nil {
+		return 0, err
+	}
+	baseData, baseName, err := readBase(*base)
+	if err != nil {
+		return 0, err
+	}
+	headData, err := os.ReadFile(*head)
+	if err != nil {
+		return 0, fmt.Errorf("read -head: %w", err)
+	}
+	s1, err := loadSpec(baseData, baseName)
+	if err != nil {
+		return 0, err
+	}
+	s2, err := loadSpec(headData, *head)
+	if err != nil {
+		return 0, err
+	}
+	changes, err := compare(diff.NewConfig(), s1, s2)
+	if err != nil {
+		return 0, err
+	}
+	r := newReport(changes, allow)
+	if err := r.write(stdout, *format, fmt.Sprintf("%s -> %s", baseName, *head)); err != nil {
+		return 0, err
+	}
+	if len(r.Breaking) > 0 {
+		return exitChanges, nil
+	}
+	return exitOK, nil
+}
+
+// compare diffs two specs with oasdiff and runs every backward-compatibility
+// check, at every level.
+func compare(cfg *diff.Config, base, head *load.SpecInfo) (checker.Changes, error) {
+	d, sources, err := diff.GetPathsDiff(cfg, []*load.SpecInfo{base}, []*load.SpecInfo{head})
+	if err != nil {
+		return nil, fmt.Errorf("diff: %w", err)
+	}
+	return checker.CheckBackwardCompatibilityUntilLevel(checker.NewConfig(checker.GetAllChecks()), d, sources, checker.INFO), nil
+}
+
+// readBase reads -base: a file when one exists at that path, else a git ref.
+func readBase(base string) ([]byte, string, error) {
+	if data, err := os.ReadFile(base); err == nil {
+		return data, base, nil
+	}
+	name := base + ":" + openapi.SpecPath
+	var out, errOut bytes.Buffer
+	cmd := exec.Command("git", "show", name)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errOut.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %s", base, openapi.SpecPath, msg)
+	}
+	return out.Bytes(), name, nil
+}
+
+// loadSpec parses a spec with a fresh loader, refusing external references.
+func loadSpec(data []byte, name string) (*load.SpecInfo, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	info, err := load.NewSpecInfoFromData(loader, data, name)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", name, err)
+	}
+	if !strings.HasPrefix(info.Spec.OpenAPI, "3.") {
+		return nil, fmt.Errorf("load %s: not an OpenAPI 3 document", name)
+	}
+	return info, nil
+}
+
+// readAllow reads acknowledged change ids: "<id> <reason>" per line; blank
+// lines and lines starting with # are skipped. A missing reason is an error.
+func readAllow(path string) (map[string]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read -allow: %w", err)
+	}
+	defer f.Close()
+	allow := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, reason, _ := strings.Cut(line, " ")
+		if strings.TrimSpace(reason) == "" {
+			return nil, fmt.Errorf("%s:%d: %q has no reason; write \"<id> <why this breaking change is intended>\"", path, n, id)
+		}
+		allow[id] = strings.TrimSpace(reason)
+	}
+	return allow, sc.Err()
+}

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oasdiff/oasdiff/diff"
+	"github.com/oasdiff/oasdiff/load"
+
+	"github.com/mergelink/linktoken/openapi"
+)
+
+const (
+	// fetchTimeout bounds downloading an upstream document.
+	fetchTimeout = 30 * time.Second
+	// maxDocumentBytes bounds an upstream document.
+	maxDocumentBytes = 64 << 20
+	operationPath    = "/link-token"
+	jsonMedia        = "application/json"
+)
+
+func runUpstream(args []string, stdout, stderr io.Writer) (int, error) {
+	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	spec := fs.String("spec", "", "Merge's published OpenAPI document: a file or an https URL")
+	ours := fs.String("ours", "", "our spec (default: the one embedded in this module)")
+	format := fs.String("format", "text", "output: text or json")
+	if err := fs.Parse(args); err != nil {
+		return 0, usageError(err.Error())
+	}
+	if *spec == "" {
+		return 0, usageError("upstream needs -spec")
+	}
+	if err := checkFormat(*format); err != nil {
+		return 0, err
+	}
+	upData, err := readDocument(*spec)
+	if err != nil {
+		return 0, err
+	}
+	ourData, ourName := openapi.Spec(), "our spec"
+	if *ours != "" {
+		if ourData, err = os.ReadFile(*ours); err != nil {
+			return 0, fmt.Errorf("read -ours: %w", err)
+		}
+		ourName = *ours
+	}
+	up, err := loadSpec(upData, *spec)
+	if err != nil {
+		return 0, err
+	}
+	our, err := loadSpec(ourData, ourName)
+	if err != nil {
+		return 0, err
+	}
+	upOp, err := linkTokenOperation(up)
+	if err != nil {
+		return 0, err
+	}
+	ourOp, err := linkTokenOperation(our)
+	if err != nil {
+		return 0, err
+	}
+	// Ours is the base: a change that breaks "clients of ours" when the API
+	// is really upstream is one our client would trip over.
+	changes, err := compare(upstreamDiffConfig(), trimmed(ourOp, ourName), trimmed(upOp, *spec))
+	if err != nil {
+		return 0, err
+	}
+	r := newReport(changes, nil)
+	title := fmt.Sprintf("POST %s: %s -> %s (found at %s)", operationPath, ourName, *spec, upOp.path)
+	if err := r.write(stdout, *format, title); err != nil {
+		return 0, err
+	}
+	if len(r.Breaking) > 0 {
+		return exitChanges, nil
+	}
+	return exitOK, nil
+}
+
+// upstreamDiffConfig leaves out what the two documents word differently on
+// purpose: descriptions, examples, titles, summaries, extensions and tags.
+func upstreamDiffConfig() *diff.Config {
+	return diff.NewConfig(diff.WithExcludeElements([]string{
+		diff.ExcludeDescriptionOption, diff.ExcludeExamplesOption, diff.ExcludeTitleOption,
+		diff.ExcludeSummaryOption, diff.ExcludeExtensionsOption, diff.ExcludeTagsOption,
+	}))
+}
+
+// readDocument reads a file, or downloads an http(s) URL.
+func readDocument(src string) ([]byte, error) {
+	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("read -spec: %w", err)
+		}
+		return data, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch -spec: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch -spec: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch -spec %s: status %s", src, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch -spec: %w", err)
+	}
+	if len(data) > maxDocumentBytes {
+		return nil, fmt.Errorf("fetch -spec: document exceeds %d bytes", maxDocumentBytes)
+	}
+	return data, nil
+}
+
+type foundOperation struct {
+	path string
+	op   *openapi3.Operation
+}
+
+// linkTokenOperation finds POST .../link-token in a document.
+func linkTokenOperation(info *load.SpecInfo) (foundOperation, error) {
+	if info.Spec.Paths != nil {
+		if item := info.Spec.Paths.Value(operationPath); item != nil && item.Post != nil {
+			return foundOperation{operationPath, item.Post}, nil
+		}
+		for path, item := range info.Spec.Paths.Map() {
+			if strings.HasSuffix(path, operationPath) && item.Post != nil {
+				return foundOperation{path, item.Post}, nil
+			}
+		}
+	}
+	return foundOperation{}, fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", info.Url, operationPath)
+}
+
+// trimmed is a document holding only what the comparison is about: the
+// operation's JSON request body and its 200 response body, reached schemas
+// included (kin-openapi resolved them). Servers, security, other media types,
+// error responses and headers are left out: the two documents model those
+// differently on purpose.
+func trimmed(found foundOperation, name string) *load.SpecInfo {
+	src := found.op
+	op := &openapi3.Operation{OperationID: "createLinkToken", Responses: openapi3.NewResponses()}
+	if src.RequestBody != nil && src.RequestBody.Value != nil {
+		if mt := src.RequestBody.Value.Content.Get(jsonMedia); mt != nil {
+			op.RequestBody = &openapi3.RequestBodyRef{Value: openapi3.NewRequestBody().
+				WithRequired(src.RequestBody.Value.Required).
+				WithContent(openapi3.Content{jsonMedia: &openapi3.MediaType{Schema: mt.Schema}})}
+		}
+	}
+	if ok := src.Responses.Value("200"); ok != nil && ok.Value != nil {
+		resp := openapi3.NewResponse().WithDescription("success")
+		if mt := ok.Value.Content.Get(jsonMedia); mt != nil {
+			resp.Content = openapi3.Content{jsonMedia: &openapi3.MediaType{Schema: mt.Schema}}
+		}
+		op.Responses.Set("200", &openapi3.ResponseRef{Value: resp})
+	}
+	doc := &openapi3.T{
+		OpenAPI: "3.0.3",
+		Info:    &openapi3.Info{Title: name, Version: "link-token"},
+		Paths:   openapi3.NewPaths(openapi3.WithPath(operationPath, &openapi3.PathItem{Post: op})),
+	}
+	return &load.SpecInfo{Url: name, Spec: doc, Version: "link-token"}
+}
