@@ -110,7 +110,10 @@ var mutations = []mutation{
 		return true
 	}},
 	{"end_user_origin_id", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.EndUserOriginId = ""; return true }},
-	{"end_user_origin_id", func(r *rand.Rand, q *client.LinkTokenRequest) bool { q.EndUserOriginId = randString(r, 101, 200); return true }},
+	{"end_user_origin_id", func(r *rand.Rand, q *client.LinkTokenRequest) bool {
+		q.EndUserOriginId = randString(r, 101, 200)
+		return true
+	}},
 	{"categories", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.Categories = nil; return true }},
 	{"categories", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.Categories = []client.Category{}; return true }},
 	{"categories", func(r *rand.Rand, q *client.LinkTokenRequest) bool {
