@@ -11,7 +11,7 @@ GEN_DIR     ?= gen
 ALLOW       ?= $(wildcard openapi/allowed-breaking.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test ci contract contract-live breaking upstream bin/specdiff
+.PHONY: help generate check-generated lint test ci contract contract-live breaking upstream bin/specdiff bench fuzz
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,4 +72,27 @@ contract-live: ## Run the contract suite against Merge's live API: needs MERGE_A
 	@test -n "$$MERGE_API_KEY" || { echo "contract-live: set MERGE_API_KEY (and MERGE_REGION: us, eu or apac)"; exit 2; }
 	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live' ./contracttest
 
-ci: check-generated lint test ## What CI runs: check-generated, lint and test.
+# Benchmarks: each runs BENCHCOUNT times; the table uses the medians.
+BENCHCOUNT ?= 5
+BENCHTIME  ?= 1s
+
+bench: ## Benchmarks against one loopback server, and the table of ratios computed from the run.
+	@mkdir -p bin
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./contracttest > bin/bench.txt || { cat bin/bench.txt; exit 1; }
+	@cat bin/bench.txt
+	@awk -f contracttest/testdata/benchtable.awk bin/bench.txt
+
+# Fuzz targets, as package:target.
+FUZZ_TARGETS = client:FuzzResponseDecoding client:FuzzParseRetryAfter client:FuzzParseRegion \
+	contracttest:FuzzVerdictsAgree contracttest:FuzzMock
+FUZZTIME ?= 30s
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
+
+ci: check-generated lint test ## What CI runs: check-generated, lint, test, and each fuzz target for a few seconds.
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s

@@ -66,6 +66,9 @@ const (
 	maxBodyBytes = 1 << 20
 	// defaultTimeout bounds each attempt when the caller gives no *http.Client.
 	defaultTimeout = 60 * time.Second
+	// defaultMaxIdleConnsPerHost keeps enough idle connections to Merge for a
+	// busy service to reuse them (net/http's default keeps 2).
+	defaultMaxIdleConnsPerHost = 64
 	// redacted replaces secrets and personal data in errors.
 	redacted = "[redacted]"
 	// modulePath names this module in the User-Agent.
@@ -92,7 +95,8 @@ func (s secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // New returns a client that authenticates with apiKey (Merge's production
 // API key, sent only as "Authorization: Bearer <key>"). By default it calls
-// the US region, retries twice and gives up each attempt after 60 seconds.
+// the US region, retries twice, gives up each attempt after 60 seconds, and
+// keeps up to 64 idle connections per host in a pool shared by all clients.
 // It returns an error, never panics, for an empty key or a bad option.
 func New(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = strings.TrimSpace(apiKey)
@@ -128,17 +132,19 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		jitter:     s.jitter,
 		now:        s.now,
 	}
-	auth := "Bearer " + apiKey
 	ua := userAgent()
 	if s.userAgent != "" {
 		ua += " " + s.userAgent
 	}
+	// Built once and shared by every request: the slices have len == cap,
+	// so nothing that appends to a request's header can write into them.
+	auth := []string{"Bearer " + apiKey}
+	agent := []string{ua}
 	raw, err := gen.NewClient(baseURL,
 		gen.WithHTTPClient(doer),
 		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
-			req.Header.Set("Authorization", auth)
-			req.Header.Set("User-Agent", ua)
-			req.Header.Set("Accept", "application/json")
+			req.Header["Authorization"] = auth
+			req.Header["User-Agent"] = agent
 			return nil
 		}))
 	if err != nil {
@@ -203,7 +209,9 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*Li
 	if err != nil {
 		return nil, c.wrap(err, state.attempts, req.EndUserEmailAddress)
 	}
-	defer drain(resp.Body)
+	// checkResponse reads the body to its end (or past the cap, when the
+	// connection is not worth keeping), so closing is enough.
+	defer resp.Body.Close()
 	return c.checkResponse(resp, state.attempts, req.EndUserEmailAddress)
 }
 
@@ -304,6 +312,7 @@ func sameHostRedirects(hc *http.Client) *http.Client {
 		cp = *hc
 	} else {
 		cp.Timeout = defaultTimeout
+		cp.Transport = defaultTransport()
 	}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -320,6 +329,18 @@ func sameHostRedirects(hc *http.Client) *http.Client {
 	}
 	return &cp
 }
+
+// defaultTransport is shared by every client built without WithHTTPClient,
+// so they share one connection pool.
+var defaultTransport = sync.OnceValue(func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+	return t
+})
 
 var userAgent = sync.OnceValue(func() string {
 	version := "(devel)"
