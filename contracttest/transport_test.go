@@ -43,7 +43,9 @@ func TestTransport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &contracttest.Recorder{}
-			var opts []contracttest.TransportOption
+			v, err := contracttest.NewValidator()
+			require.NoError(t, err)
+			opts := []contracttest.TransportOption{contracttest.WithTransportValidator(v)}
 			if tc.record {
 				opts = append(opts, contracttest.RecordTo(rec))
 			}
