@@ -107,11 +107,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("linktoken: API key contains a line break")
 	}
 	s := settings{
-		region:     DefaultRegion,
-		maxRetries: defaultMaxRetries,
-		sleep:      sleepContext,
-		jitter:     randJitter,
-		now:        time.Now,
+		region: DefaultRegion,
+		retry:  retryDoer{maxRetries: defaultMaxRetries, sleep: sleepContext, jitter: randJitter, now: time.Now},
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -125,13 +122,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if baseURL == "" {
 		baseURL = s.region.BaseURL()
 	}
-	doer := &retryDoer{
-		client:     sameHostRedirects(s.httpClient),
-		maxRetries: s.maxRetries,
-		sleep:      s.sleep,
-		jitter:     s.jitter,
-		now:        s.now,
-	}
+	doer := &s.retry
+	doer.client = sameHostRedirects(s.httpClient)
 	ua := userAgent()
 	if s.userAgent != "" {
 		ua += " " + s.userAgent
@@ -150,7 +142,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("linktoken: %w", err)
 	}
-	return &Client{region: s.region, baseURL: baseURL, retries: s.maxRetries, key: secret(apiKey), raw: raw}, nil
+	return &Client{region: s.region, baseURL: baseURL, retries: doer.maxRetries, key: secret(apiKey), raw: raw}, nil
 }
 
 // NewFromEnv is New with the key from MERGE_API_KEY and, when set, the
@@ -199,10 +191,8 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*Li
 	if ctx == nil {
 		return nil, errors.New("linktoken: nil context")
 	}
-	applyDefaults(&req)
-	var v validator
-	if v.request(&req); len(v.violations) > 0 {
-		return nil, &ValidationError{Violations: v.violations}
+	if err := prepare(&req); err != nil {
+		return nil, err
 	}
 	state := &callState{}
 	resp, err := c.raw.CreateLinkToken(context.WithValue(ctx, callStateKey{}, state), req)

@@ -11,7 +11,7 @@ import (
 // jitter instead of the random source, and now instead of time.Now.
 func WithRetryClock(sleep func(context.Context, time.Duration) error, jitter func(int64) int64, now func() time.Time) Option {
 	return func(s *settings) error {
-		s.sleep, s.jitter, s.now = sleep, jitter, now
+		s.retry.sleep, s.retry.jitter, s.retry.now = sleep, jitter, now
 		return nil
 	}
 }

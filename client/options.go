@@ -1,14 +1,12 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 )
 
 // Option configures a Client. Options that can be wrong make New return an
@@ -20,12 +18,10 @@ type settings struct {
 	region     Region
 	baseURL    string
 	httpClient *http.Client
-	maxRetries int
 	userAgent  string
-	// The retry waits; replaced only by this package's tests.
-	sleep  func(ctx context.Context, d time.Duration) error
-	jitter func(n int64) int64
-	now    func() time.Time
+	// retry is the retry policy; New gives it the HTTP client. Its waits
+	// are replaced only by this package's tests.
+	retry retryDoer
 }
 
 // WithRegion selects the Merge region whose server the client calls. The
@@ -76,7 +72,7 @@ func WithMaxRetries(n int) Option {
 		if n < 0 {
 			return fmt.Errorf("linktoken: WithMaxRetries: negative retry count %d", n)
 		}
-		s.maxRetries = n
+		s.retry.maxRetries = n
 		return nil
 	}
 }

@@ -21,6 +21,9 @@ const (
 	// maxRetryAfter caps the wait a server may ask for with Retry-After. A
 	// longer ask is not retried: the error carries RetryAfter instead.
 	maxRetryAfter = 30 * time.Second
+	// maxRetryAfterSeconds clamps a Retry-After in seconds: above the cap, so
+	// never waited for, and small enough not to overflow a time.Duration.
+	maxRetryAfterSeconds = 1000 * int64(maxRetryAfter/time.Second)
 	// maxDrainBytes is how much of a discarded response is read so that its
 	// connection can be reused.
 	maxDrainBytes = 64 << 10
@@ -138,9 +141,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int64(maxRetryAfter/time.Second)*1000 {
-			secs = int64(maxRetryAfter/time.Second) * 1000 // far beyond the cap; avoids overflow
-		}
+		secs = min(secs, maxRetryAfterSeconds) // far beyond the cap anyway; avoids overflow
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {

@@ -43,20 +43,21 @@ const (
 // link_expiry_mins 0 sent as 30), keeps every rule of the spec. It returns
 // nil or a *ValidationError listing every violation. It does no I/O.
 func Validate(req LinkTokenRequest) error {
-	applyDefaults(&req)
+	return prepare(&req)
+}
+
+// prepare fills in what the client always sends, then validates the result:
+// the one path shared by Validate and CreateLinkToken.
+func prepare(req *LinkTokenRequest) error {
+	if req.LinkExpiryMins == 0 {
+		req.LinkExpiryMins = defaultExpiryMins
+	}
 	var v validator
-	v.request(&req)
+	v.request(req)
 	if len(v.violations) == 0 {
 		return nil
 	}
 	return &ValidationError{Violations: v.violations}
-}
-
-// applyDefaults fills in what the client always sends.
-func applyDefaults(req *LinkTokenRequest) {
-	if req.LinkExpiryMins == 0 {
-		req.LinkExpiryMins = defaultExpiryMins
-	}
 }
 
 type validator struct {

@@ -90,10 +90,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	out.Body = io.NopCloser(bytes.NewReader(body))
 	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	// ValidateRequest leaves out.Body readable from the start.
 	if err := t.check(v.ValidateRequest(out)); err != nil {
 		return nil, err
 	}
-	out.Body = io.NopCloser(bytes.NewReader(body))
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		return nil, err
