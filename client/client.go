@@ -8,6 +8,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,37 +23,6 @@ import (
 	"time"
 
 	"github.com/mergelink/linktoken/gen"
-)
-
-// LinkTokenRequest is the request body of POST /link-token, generated from
-// the spec's EndUserDetailsRequest.
-type LinkTokenRequest = gen.EndUserDetailsRequest
-
-// LinkToken is a created link token, generated from the spec's LinkToken.
-type LinkToken = gen.LinkToken
-
-// Category is an integration category, such as CategoryHRIS.
-type Category = gen.CategoriesEnum
-
-// The integration categories of the spec's CategoriesEnum.
-const (
-	CategoryHRIS          = gen.Hris
-	CategoryATS           = gen.Ats
-	CategoryAccounting    = gen.Accounting
-	CategoryTicketing     = gen.Ticketing
-	CategoryCRM           = gen.Crm
-	CategoryMktg          = gen.Mktg
-	CategoryFileStorage   = gen.Filestorage
-	CategoryKnowledgeBase = gen.Knowledgebase
-)
-
-// Language is a language Merge Link can be shown in.
-type Language = gen.LanguageEnum
-
-// The languages of the spec's LanguageEnum.
-const (
-	LanguageEnglish = gen.En
-	LanguageGerman  = gen.De
 )
 
 // The environment variables NewFromEnv reads.
@@ -75,29 +45,34 @@ const (
 	modulePath = "github.com/mergelink/linktoken"
 )
 
-// Client calls POST /link-token. It is safe for concurrent use. Printing it
-// never shows the API key.
+// Client calls POST /link-token. It is safe for concurrent use. Printing it,
+// as a value or a pointer and with any verb, never shows the API key.
 type Client struct {
-	region  Region
-	baseURL string
-	retries int
-	key     secret
-	raw     *gen.Client
+	// core is behind a pointer so that printing a Client value shows an
+	// address, never the key; the zero Client refuses to send.
+	core *core
 }
 
-// secret holds a credential; every way of printing it prints "[redacted]".
-type secret string
-
-func (secret) String() string                 { return redacted }
-func (secret) GoString() string               { return redacted }
-func (secret) Format(f fmt.State, _ rune)     { _, _ = f.Write([]byte(redacted)) }
-func (s secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+// core is what New builds, once.
+type core struct {
+	region   Region
+	category Category
+	baseURL  string
+	retries  int
+	key      string
+	// endpoint is the request the generated code builds for POST
+	// /link-token (URL, method, Content-Type) with the client's headers;
+	// each attempt sends a clone of it.
+	endpoint *http.Request
+	doer     *retryDoer
+}
 
 // New returns a client that authenticates with apiKey (Merge's production
 // API key, sent only as "Authorization: Bearer <key>"). By default it calls
-// the US region, retries twice, gives up each attempt after 60 seconds, and
-// keeps up to 64 idle connections per host in a pool shared by all clients.
-// It returns an error, never panics, for an empty key or a bad option.
+// the US region's mktg API, retries twice, gives up each attempt after 60
+// seconds, and keeps up to 64 idle connections per host in a pool shared by
+// all clients. It returns an error, never panics, for an empty key or a bad
+// option.
 func New(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = strings.TrimSpace(apiKey)
 	if apiKey == "" {
@@ -119,30 +94,34 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		}
 	}
 	baseURL := s.baseURL
+	category := s.category
 	if baseURL == "" {
-		baseURL = s.region.BaseURL()
+		srv, _ := s.region.server()
+		if category == "" {
+			category = srv.defaultCategory
+		}
+		u, err := s.region.CategoryURL(category)
+		if err != nil {
+			return nil, err
+		}
+		baseURL = u
 	}
-	doer := &s.retry
-	doer.client = sameHostRedirects(s.httpClient)
+	endpoint, err := gen.NewCreateLinkTokenRequestWithBody(baseURL, "application/json", nil)
+	if err != nil {
+		return nil, fmt.Errorf("linktoken: base URL: %w", err)
+	}
 	ua := userAgent()
 	if s.userAgent != "" {
 		ua += " " + s.userAgent
 	}
-	// Built once and shared by every request: the slices have len == cap,
-	// so nothing that appends to a request's header can write into them.
-	auth := []string{"Bearer " + apiKey}
-	agent := []string{ua}
-	raw, err := gen.NewClient(baseURL,
-		gen.WithHTTPClient(doer),
-		gen.WithRequestEditorFn(func(_ context.Context, req *http.Request) error {
-			req.Header["Authorization"] = auth
-			req.Header["User-Agent"] = agent
-			return nil
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("linktoken: %w", err)
-	}
-	return &Client{region: s.region, baseURL: baseURL, retries: doer.maxRetries, key: secret(apiKey), raw: raw}, nil
+	endpoint.Header.Set("Authorization", "Bearer "+apiKey)
+	endpoint.Header.Set("User-Agent", ua)
+	doer := &s.retry
+	doer.client = sameHostRedirects(s.httpClient)
+	return &Client{&core{
+		region: s.region, category: category, baseURL: baseURL, retries: doer.maxRetries,
+		key: apiKey, endpoint: endpoint, doer: doer,
+	}}, nil
 }
 
 // NewFromEnv is New with the key from MERGE_API_KEY and, when set, the
@@ -165,20 +144,26 @@ func NewFromEnv(opts ...Option) (*Client, error) {
 }
 
 // Region returns the region the client was configured with.
-func (c *Client) Region() Region { return c.region }
+func (c *Client) Region() Region { return c.core.region }
 
 // BaseURL returns the URL requests are sent to, without the path of the
 // operation.
-func (c *Client) BaseURL() string { return c.baseURL }
+func (c *Client) BaseURL() string { return c.core.baseURL }
 
 // String describes the client without its API key.
-func (c *Client) String() string {
+func (c Client) String() string {
+	if c.core == nil {
+		return "linktoken.Client{}"
+	}
 	return fmt.Sprintf("linktoken.Client{region: %s, baseURL: %s, maxRetries: %d, key: %s}",
-		c.region, c.baseURL, c.retries, redacted)
+		c.core.region, c.core.baseURL, c.core.retries, redacted)
 }
 
-// Format prints String for every verb, so %+v and %#v never show the key.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+// GoString is String, so %#v never shows the key.
+func (c Client) GoString() string { return c.String() }
+
+// Format prints String for every verb, so no verb shows the key.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
 // CreateLinkToken creates a link token for one end user. It validates req
 // against the spec first (link_expiry_mins 0 is sent as 30): a request that
@@ -188,26 +173,44 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // context.DeadlineExceeded) works. Retries follow WithMaxRetries and never
 // outlive ctx's deadline.
 func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*LinkToken, error) {
+	if c == nil || c.core == nil {
+		return nil, errors.New("linktoken: Client not made by New")
+	}
 	if ctx == nil {
 		return nil, errors.New("linktoken: nil context")
 	}
 	if err := prepare(&req); err != nil {
 		return nil, err
 	}
-	state := &callState{}
-	resp, err := c.raw.CreateLinkToken(context.WithValue(ctx, callStateKey{}, state), req)
+	body, err := json.Marshal(req)
 	if err != nil {
-		return nil, c.wrap(err, state.attempts, req.EndUserEmailAddress)
+		return nil, fmt.Errorf("linktoken: encode request: %w", err)
+	}
+	k := c.core
+	resp, attempts, err := k.doer.do(ctx, func() *http.Request { return k.newRequest(ctx, body) })
+	if err != nil {
+		return nil, k.wrap(err, attempts, req.EndUserEmailAddress)
 	}
 	// checkResponse reads the body to its end (or past the cap, when the
 	// connection is not worth keeping), so closing is enough.
 	defer resp.Body.Close()
-	return c.checkResponse(resp, state.attempts, req.EndUserEmailAddress)
+	return k.checkResponse(resp, attempts, req.EndUserEmailAddress)
+}
+
+// newRequest is one attempt's request: a clone of the endpoint (its own
+// headers, so a RoundTripper that edits them changes no other request) with
+// the body.
+func (k *core) newRequest(ctx context.Context, body []byte) *http.Request {
+	r := k.endpoint.Clone(ctx)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	return r
 }
 
 // checkResponse is the one place that turns a response into a token or an
 // *APIError.
-func (c *Client) checkResponse(resp *http.Response, attempts int, email string) (*LinkToken, error) {
+func (c *core) checkResponse(resp *http.Response, attempts int, email string) (*LinkToken, error) {
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if readErr != nil {
 		return nil, c.wrap(fmt.Errorf("read response: %w", readErr), attempts, email)
@@ -243,7 +246,7 @@ func decodeLinkToken(body []byte) (*LinkToken, string) {
 	return &tok, ""
 }
 
-func (c *Client) apiError(resp *http.Response, body []byte, attempts int, email, reason string) *APIError {
+func (c *core) apiError(resp *http.Response, body []byte, attempts int, email, reason string) *APIError {
 	scrub := c.scrubber(email)
 	e := &APIError{
 		StatusCode: resp.StatusCode,
@@ -264,7 +267,7 @@ func (c *Client) apiError(resp *http.Response, body []byte, attempts int, email,
 
 // wrap adds the attempt count to a transport or context error, keeping it
 // reachable for errors.Is and errors.As, and redacts the key and email.
-func (c *Client) wrap(err error, attempts int, email string) error {
+func (c *core) wrap(err error, attempts int, email string) error {
 	msg := "linktoken: create link token"
 	if attempts > 1 {
 		msg = fmt.Sprintf("%s after %d attempts", msg, attempts)
@@ -285,8 +288,8 @@ func (e *transportError) Format(f fmt.State, _ rune) {
 	_, _ = f.Write([]byte(e.Error()))
 }
 
-func (c *Client) scrubber(email string) *strings.Replacer {
-	pairs := []string{string(c.key), redacted}
+func (c *core) scrubber(email string) *strings.Replacer {
+	pairs := []string{c.key, redacted}
 	if email != "" {
 		pairs = append(pairs, email, redacted)
 	}

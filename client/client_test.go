@@ -29,7 +29,7 @@ func validRequest() client.LinkTokenRequest {
 	return client.LinkTokenRequest{
 		EndUserEmailAddress:     testEmail,
 		EndUserOrganizationName: "Acme",
-		EndUserOriginId:         "42",
+		EndUserOriginID:         "42",
 		Categories:              []client.Category{client.CategoryHRIS},
 	}
 }
@@ -512,7 +512,7 @@ func TestNewOptionErrors(t *testing.T) {
 		{"blank key", "  ", nil, "empty API key"},
 		{"key with a line break", testKey + "\n", nil, ""},
 		{"key with an inner line break", "sk\nx", nil, "line break"},
-		{"unknown region", testKey, []client.Option{client.WithRegion("mars")}, `unknown region "mars" (valid: us, eu, apac)`},
+		{"unknown region", testKey, []client.Option{client.WithRegion("mars")}, `unknown region "mars" (valid: us, eu, apac, sandbox)`},
 		{"each region", testKey, []client.Option{client.WithRegion(client.RegionAPAC)}, ""},
 		{"http to a public host", testKey, []client.Option{client.WithBaseURL("http://api.merge.dev")}, "plain http is allowed only for loopback"},
 		{"http to localhost", testKey, []client.Option{client.WithBaseURL("http://localhost:4010/api")}, ""},

@@ -17,52 +17,6 @@ import (
 // documents no request id header; this is the one its responses carry.
 const RequestIDHeader = "X-Request-Id"
 
-// Violation is one rule of the spec that a request breaks.
-type Violation struct {
-	// Field is the JSON path of the field, such as "link_expiry_mins" or
-	// "categories[1]".
-	Field string
-	// Rule is the spec's keyword that failed, one of the Rule constants.
-	Rule string
-	// Value is the offending value, or "" where it is personal data (the
-	// email address) or absent.
-	Value string
-	// Message says what the rule requires.
-	Message string
-}
-
-// String returns "field: message (value)".
-func (v Violation) String() string {
-	if v.Value == "" {
-		return v.Field + ": " + v.Message
-	}
-	return fmt.Sprintf("%s: %s (got %q)", v.Field, v.Message, v.Value)
-}
-
-// ValidationError reports a request that breaks the spec. Nothing was sent.
-type ValidationError struct {
-	// Violations lists every rule broken, in field order.
-	Violations []Violation
-}
-
-// Error names each offending field and its rule, on one line.
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.String()
-	}
-	return "linktoken: invalid request: " + strings.Join(parts, "; ")
-}
-
-// Fields returns the offending fields' paths, in order.
-func (e *ValidationError) Fields() []string {
-	out := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		out[i] = v.Field
-	}
-	return out
-}
-
 // Problem is one detail of Merge's error response, whichever form it came in:
 // {"detail": "..."}, a field-keyed list of messages, or an entry of an
 // "errors" list in Merge's ErrorValidationProblem shape.

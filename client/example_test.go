@@ -26,6 +26,19 @@ func ExampleNew() {
 	// us https://api.merge.dev/api/mktg/v1
 	// eu https://api-eu.merge.dev/api/mktg/v1
 	// apac https://api-ap.merge.dev/api/mktg/v1
+	// sandbox https://api-sandbox.merge.dev/api/mktg/v1
+}
+
+// One category's API, in one region: POST /link-token is the same under each.
+func ExampleWithCategoryAPI() {
+	c, err := client.New("your-production-api-key",
+		client.WithRegion(client.RegionEU), client.WithCategoryAPI(client.CategoryHRIS))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.BaseURL())
+	// Output: https://api-eu.merge.dev/api/hris/v1
 }
 
 func ExampleNewFromEnv() {
@@ -50,7 +63,7 @@ func ExampleParseRegion() {
 	fmt.Println(err)
 	// Output:
 	// apac <nil>
-	// linktoken: unknown region "mars" (valid: us, eu, apac)
+	// linktoken: unknown region "mars" (valid: us, eu, apac, sandbox)
 }
 
 // Creating a token against a local test server, as a service's own tests would.
@@ -69,17 +82,17 @@ func ExampleClient_CreateLinkToken() {
 	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress:      "ada@example.com",
 		EndUserOrganizationName:  "Acme",
-		EndUserOriginId:          "42",
+		EndUserOriginID:          "42",
 		Categories:               []client.Category{client.CategoryHRIS, client.CategoryATS},
 		LinkExpiryMins:           10080, // a week: allowed with a Magic Link
-		ShouldCreateMagicLinkUrl: true,
+		ShouldCreateMagicLinkURL: true,
 		Language:                 client.LanguageGerman,
 	})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(tok.LinkToken, tok.MagicLinkUrl)
+	fmt.Println(tok.LinkToken, tok.MagicLinkURL)
 	// Output: tok_123 https://link.merge.dev/abc
 }
 
@@ -96,7 +109,7 @@ func ExampleAPIError() {
 	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme",
-		EndUserOriginId:         "42",
+		EndUserOriginID:         "42",
 		Categories:              []client.Category{client.CategoryHRIS},
 	})
 	var apiErr *client.APIError
@@ -119,29 +132,29 @@ func ExampleValidationError() {
 	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme",
-		EndUserOriginId:         "42",
+		EndUserOriginID:         "42",
 		Categories:              []client.Category{"payroll"},
 		LinkExpiryMins:          1440, // a day needs a Magic Link
 	})
 	var verr *client.ValidationError
 	if errors.As(err, &verr) {
 		for _, v := range verr.Violations {
-			fmt.Println(v.Field, v.Rule)
+			fmt.Println(v.Pointer, v.Rule)
 		}
 	}
 	// Output:
-	// categories[0] enum
-	// link_expiry_mins x-max-without-magic-link
+	// /categories/0 enum
+	// /link_expiry_mins not
 }
 
 func ExampleValidate() {
 	err := client.Validate(client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme",
-		EndUserOriginId:         "42",
+		EndUserOriginID:         "42",
 		Categories:              []client.Category{client.CategoryCRM},
 		LinkExpiryMins:          20,
 	})
 	fmt.Println(err)
-	// Output: linktoken: invalid request: link_expiry_mins: must be at least 30 (got "20")
+	// Output: linktoken: invalid request: /link_expiry_mins: must be at least 30 (minimum; got 20)
 }

@@ -21,13 +21,13 @@ var ParseRetryAfter = parseRetryAfter
 
 // Limits exposes the spec limits mirrored in validate.go, by spec keyword.
 var Limits = map[string]int{
-	"minLength":                minStringLen,
-	"maxLength":                maxStringLen,
-	"minItems":                 minCategories,
-	"default":                  defaultExpiryMins,
-	"minimum":                  minExpiryMins,
-	"x-max-without-magic-link": maxExpiryMins,
-	"maximum":                  maxExpiryMinsMagicLink,
+	"minLength": minStringLen,
+	"maxLength": maxStringLen,
+	"minItems":  minCategories,
+	"default":   defaultExpiryMins,
+	"minimum":   minExpiryMins,
+	"not":       maxExpiryMins,
+	"maximum":   maxExpiryMinsMagicLink,
 }
 
 // Retry policy constants.

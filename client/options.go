@@ -16,6 +16,7 @@ type Option func(*settings) error
 // settings are what the options set; New turns them into a Client.
 type settings struct {
 	region     Region
+	category   Category
 	baseURL    string
 	httpClient *http.Client
 	userAgent  string
@@ -32,6 +33,21 @@ func WithRegion(r Region) Option {
 			return fmt.Errorf("linktoken: unknown region %q (valid: %s)", string(r), validRegions())
 		}
 		s.region = r
+		return nil
+	}
+}
+
+// WithCategoryAPI sends requests to one category's API of the region, such as
+// /api/hris/v1 for CategoryHRIS, instead of the default mktg API: POST
+// /link-token is the same under each, so a team that integrates HRIS can
+// call the API whose reference it reads. An unknown category makes New fail.
+// WithBaseURL wins over it.
+func WithCategoryAPI(c Category) Option {
+	return func(s *settings) error {
+		if !c.Valid() {
+			return fmt.Errorf("linktoken: WithCategoryAPI: unknown category %q (valid: %s)", string(c), joinValues(CategoryValues()))
+		}
+		s.category = c
 		return nil
 	}
 }

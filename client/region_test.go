@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // TestRegionsAreTheSpecServers: one region per server of the spec, in order,
-// with the same URL; a server added to the spec without a region fails here.
+// with the same URL for every category API; a server added to the spec
+// without a region fails here.
 func TestRegionsAreTheSpecServers(t *testing.T) {
 	t.Parallel()
 	doc, err := openapi.Load()
@@ -20,7 +22,15 @@ func TestRegionsAreTheSpecServers(t *testing.T) {
 	regions := client.Regions()
 	require.Len(t, regions, len(doc.Servers))
 	for i, r := range regions {
-		assert.Equal(t, doc.Servers[i].URL, r.BaseURL(), r)
+		server := doc.Servers[i]
+		category := server.Variables["category"]
+		require.NotNil(t, category, server.URL)
+		assert.Equal(t, strings.ReplaceAll(server.URL, "{category}", category.Default), r.BaseURL(), r)
+		for _, c := range category.Enum {
+			got, err := r.CategoryURL(client.Category(c))
+			require.NoError(t, err)
+			assert.Equal(t, strings.ReplaceAll(server.URL, "{category}", c), got, "%s %s", r, c)
+		}
 	}
 	cases := []struct {
 		region client.Region
@@ -29,12 +39,34 @@ func TestRegionsAreTheSpecServers(t *testing.T) {
 		{client.RegionUS, "https://api.merge.dev/api/mktg/v1"},
 		{client.RegionEU, "https://api-eu.merge.dev/api/mktg/v1"},
 		{client.RegionAPAC, "https://api-ap.merge.dev/api/mktg/v1"},
+		{client.RegionSandbox, "https://api-sandbox.merge.dev/api/mktg/v1"},
 		{"", "https://api.merge.dev/api/mktg/v1"},
 		{"mars", ""},
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.url, tc.region.BaseURL(), "region %q", tc.region)
 	}
+	_, err = client.RegionEU.CategoryURL("payroll")
+	assert.ErrorContains(t, err, `unknown category API "payroll" (valid: accounting, ats, crm, filestorage, hris, knowledgebase, mktg, ticketing)`)
+	_, err = client.Region("mars").CategoryURL(client.CategoryHRIS)
+	assert.ErrorContains(t, err, `unknown region "mars"`)
+}
+
+// TestWithCategoryAPI: the client calls the chosen category's API of the
+// chosen region, and refuses an unknown one.
+func TestWithCategoryAPI(t *testing.T) {
+	t.Parallel()
+	c, err := client.New("k", client.WithRegion(client.RegionEU), client.WithCategoryAPI(client.CategoryHRIS))
+	require.NoError(t, err)
+	assert.Equal(t, "https://api-eu.merge.dev/api/hris/v1", c.BaseURL())
+	c, err = client.New("k", client.WithRegion(client.RegionSandbox))
+	require.NoError(t, err)
+	assert.Equal(t, "https://api-sandbox.merge.dev/api/mktg/v1", c.BaseURL())
+	_, err = client.New("k", client.WithCategoryAPI("payroll"))
+	assert.ErrorContains(t, err, `WithCategoryAPI: unknown category "payroll"`)
+	c, err = client.New("k", client.WithCategoryAPI(client.CategoryATS), client.WithBaseURL("http://127.0.0.1:9"))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:9", c.BaseURL(), "WithBaseURL wins")
 }
 
 func TestParseRegion(t *testing.T) {
@@ -47,6 +79,7 @@ func TestParseRegion(t *testing.T) {
 		{"us", client.RegionUS, true},
 		{"EU", client.RegionEU, true},
 		{" Apac\n", client.RegionAPAC, true},
+		{"SANDBOX", client.RegionSandbox, true},
 		{"", "", false},
 		{"ap", "", false},
 		{"us-east-1", "", false},
@@ -61,7 +94,7 @@ func TestParseRegion(t *testing.T) {
 				return
 			}
 			require.Error(t, err)
-			assert.Contains(t, err.Error(), "valid: us, eu, apac")
+			assert.Contains(t, err.Error(), "valid: us, eu, apac, sandbox")
 		})
 	}
 }

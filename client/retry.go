@@ -39,8 +39,7 @@ func retryable(status int) bool {
 	return false
 }
 
-// retryDoer is the HttpRequestDoer under the generated client: it sends a
-// request up to 1+maxRetries times, rewinding the body with GetBody.
+// retryDoer sends a request up to 1+maxRetries times.
 type retryDoer struct {
 	client     *http.Client
 	maxRetries int
@@ -51,44 +50,24 @@ type retryDoer struct {
 	now    func() time.Time
 }
 
-// callState carries what one CreateLinkToken call needs to know about the
-// attempts made under the generated client.
-type callState struct {
-	attempts int
-}
-
-type callStateKey struct{}
-
-// Do implements gen.HttpRequestDoer.
-func (d *retryDoer) Do(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	state, _ := ctx.Value(callStateKey{}).(*callState)
+// do sends the requests newRequest makes, one per attempt, until one
+// succeeds or the policy stops, and returns the last response or error with
+// the number of attempts made.
+func (d *retryDoer) do(ctx context.Context, newRequest func() *http.Request) (*http.Response, int, error) {
 	for attempt := 0; ; attempt++ {
-		r := req
-		if attempt > 0 {
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			r = req.Clone(ctx)
-			r.Body = body
-		}
-		resp, err := d.client.Do(r)
-		if state != nil {
-			state.attempts = attempt + 1
-		}
-		if attempt >= d.maxRetries || req.GetBody == nil {
-			return resp, err
+		resp, err := d.client.Do(newRequest())
+		if attempt >= d.maxRetries {
+			return resp, attempt + 1, err
 		}
 		wait, ok := d.retryWait(ctx, resp, err, attempt)
 		if !ok {
-			return resp, err
+			return resp, attempt + 1, err
 		}
 		if resp != nil {
 			drain(resp.Body)
 		}
 		if err := d.sleep(ctx, wait); err != nil {
-			return nil, err
+			return nil, attempt + 1, err
 		}
 	}
 }

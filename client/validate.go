@@ -2,29 +2,35 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
-
-	"github.com/mergelink/linktoken/gen"
 )
 
 // The spec's limits, mirrored here for a validation that costs nanoseconds.
 // TestLimitsMatchSpec proves each equals the value in openapi/link-token.yaml,
-// and TestValidateAgreesWithSpec proves Validate gives kin-openapi's verdict
-// on thousands of generated requests.
+// and contracttest's TestGeneratedCases and FuzzVerdictsAgree prove Validate
+// gives kin-openapi's verdict, naming the same fields, on thousands of
+// generated requests.
 const (
 	minStringLen           = 1     // minLength of the three end-user strings and of names in scopes
 	maxStringLen           = 100   // maxLength of the three end-user strings
 	minCategories          = 1     // minItems of categories
 	defaultExpiryMins      = 30    // default of link_expiry_mins
 	minExpiryMins          = 30    // minimum of link_expiry_mins
-	maxExpiryMins          = 720   // x-max-without-magic-link of link_expiry_mins
-	maxExpiryMinsMagicLink = 10080 // maximum of link_expiry_mins, only with should_create_magic_link_url
+	maxExpiryMins          = 720   // the request's not: link_expiry_mins minimum 721, less one
+	maxExpiryMinsMagicLink = 10080 // maximum of link_expiry_mins, reached with should_create_magic_link_url
 )
 
-// Rule names used in Violation.Rule.
+// MaxViolations bounds how many violations one error lists; the rest are
+// counted in Omitted.
+const MaxViolations = 50
+
+// Rule names used in Violation.Rule: the JSON Schema keyword that failed.
 const (
 	RuleRequired  = "required"
 	RuleMinLength = "minLength"
@@ -34,10 +40,144 @@ const (
 	RuleMinimum   = "minimum"
 	RuleMaximum   = "maximum"
 	RuleType      = "type"
-	// RuleMaxWithoutMagicLink is the spec's x-max-without-magic-link rule:
-	// link_expiry_mins above 720 needs should_create_magic_link_url.
-	RuleMaxWithoutMagicLink = "x-max-without-magic-link"
+	// RuleNot is the request schema's not: link_expiry_mins above 720
+	// needs should_create_magic_link_url.
+	RuleNot = "not"
 )
+
+// Violation is one rule of the spec that a request or a response breaks. The
+// client's validation and the contract suite (package contracttest) report
+// the same type.
+type Violation struct {
+	// In is where the problem is: "body", "header", "security", "status" or
+	// "operation".
+	In string
+	// Pointer is the RFC 6901 JSON pointer of the offending value in the
+	// body, such as "/link_expiry_mins" or "/categories/1"; "" for the body
+	// as a whole or outside it.
+	Pointer string
+	// Rule is the spec's keyword that failed, such as "maxLength" or "not".
+	Rule string
+	// Value is the offending value, or "" where it is personal data (the
+	// email address), too long or absent.
+	Value string
+	// Message says what the rule requires.
+	Message string
+}
+
+// Field returns the top-level body field the violation concerns, or "".
+func (v Violation) Field() string {
+	p := strings.TrimPrefix(v.Pointer, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		p = p[:i]
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+}
+
+// String returns "pointer: message (rule)", with the value when there is
+// one: `/link_expiry_mins: must be at least 30 (minimum; got 5)`.
+func (v Violation) String() string {
+	where := v.Pointer
+	if where == "" {
+		where = v.In
+	}
+	if v.Value == "" {
+		return fmt.Sprintf("%s: %s (%s)", where, v.Message, v.Rule)
+	}
+	return fmt.Sprintf("%s: %s (%s; got %s)", where, v.Message, v.Rule, v.Value)
+}
+
+// Violations is a list of violations in a deterministic order: by pointer,
+// then rule, then message.
+type Violations []Violation
+
+// Fields returns the distinct top-level body fields named, sorted.
+func (vs Violations) Fields() []string {
+	var out []string
+	for _, v := range vs {
+		if f := v.Field(); f != "" {
+			out = append(out, f)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// String joins the violations with "; ".
+func (vs Violations) String() string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Limit sorts vs and keeps at most MaxViolations of them, returning how many
+// it left out. Every producer of violations calls it, so the order is the
+// same whatever order they were found in.
+func (vs Violations) Limit() (Violations, int) {
+	slices.SortFunc(vs, func(a, b Violation) int {
+		return cmp.Or(comparePointers(a.Pointer, b.Pointer), cmp.Compare(a.In, b.In),
+			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message), cmp.Compare(a.Value, b.Value))
+	})
+	if len(vs) <= MaxViolations {
+		return vs, 0
+	}
+	return vs[:MaxViolations:MaxViolations], len(vs) - MaxViolations
+}
+
+// comparePointers orders JSON pointers token by token, array indexes by
+// number, so /categories/2 comes before /categories/10.
+func comparePointers(a, b string) int {
+	for a != "" || b != "" {
+		var x, y string
+		x, a, _ = strings.Cut(strings.TrimPrefix(a, "/"), "/")
+		y, b, _ = strings.Cut(strings.TrimPrefix(b, "/"), "/")
+		if a != "" {
+			a = "/" + a
+		}
+		if b != "" {
+			b = "/" + b
+		}
+		i, errX := strconv.Atoi(x)
+		j, errY := strconv.Atoi(y)
+		if errX == nil && errY == nil {
+			if c := cmp.Compare(i, j); c != 0 {
+				return c
+			}
+			continue
+		}
+		if c := cmp.Compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// ValidationError reports a request that breaks the spec. Nothing was sent.
+type ValidationError struct {
+	// Violations lists the rules broken, in pointer order, at most
+	// MaxViolations of them.
+	Violations Violations
+	// Omitted counts the violations found beyond MaxViolations.
+	Omitted int
+}
+
+// Error names each offending field and its rule, on one line.
+func (e *ValidationError) Error() string {
+	return "linktoken: invalid request: " + e.Violations.String() + omitted(e.Omitted)
+}
+
+// Fields returns the distinct top-level fields that break the spec, sorted.
+func (e *ValidationError) Fields() []string { return e.Violations.Fields() }
+
+// omitted describes violations left out of a message.
+func omitted(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; and %d more", n)
+}
 
 // Validate reports whether req, as CreateLinkToken would send it (with
 // link_expiry_mins 0 sent as 30), keeps every rule of the spec. It returns
@@ -57,72 +197,73 @@ func prepare(req *LinkTokenRequest) error {
 	if len(v.violations) == 0 {
 		return nil
 	}
-	return &ValidationError{Violations: v.violations}
+	vs, n := v.violations.Limit()
+	return &ValidationError{Violations: vs, Omitted: n}
 }
 
 type validator struct {
-	violations []Violation
+	violations Violations
 }
 
-func (v *validator) add(field, rule, value, msg string) {
-	v.violations = append(v.violations, Violation{Field: field, Rule: rule, Value: value, Message: msg})
+func (v *validator) add(pointer, rule, value, msg string) {
+	v.violations = append(v.violations, Violation{In: "body", Pointer: pointer, Rule: rule, Value: value, Message: msg})
 }
 
 func (v *validator) request(r *LinkTokenRequest) {
 	// The email is personal data: its value is never quoted.
-	v.boundedString("end_user_email_address", r.EndUserEmailAddress, true)
-	v.boundedString("end_user_organization_name", r.EndUserOrganizationName, false)
-	v.boundedString("end_user_origin_id", r.EndUserOriginId, false)
+	v.boundedString("/end_user_email_address", r.EndUserEmailAddress, true)
+	v.boundedString("/end_user_organization_name", r.EndUserOrganizationName, false)
+	v.boundedString("/end_user_origin_id", r.EndUserOriginID, false)
 
 	switch {
 	case r.Categories == nil:
-		v.add("categories", RuleRequired, "", "is required")
+		v.add("/categories", RuleRequired, "", "is required")
 	case len(r.Categories) < minCategories:
-		v.add("categories", RuleMinItems, "", "needs at least one category")
+		v.add("/categories", RuleMinItems, "", fmt.Sprintf("needs at least %d category", minCategories))
 	}
 	for i, c := range r.Categories {
 		if !c.Valid() {
-			v.add(index("categories", i), RuleEnum, string(c), "is not a known category")
+			v.add(index("/categories", i), RuleEnum, quote(string(c)), "must be one of "+joinValues(CategoryValues()))
 		}
 	}
 
 	// integration and language are omitted when empty, so "" is "absent".
 	if r.Language != "" && !r.Language.Valid() {
-		v.add("language", RuleEnum, string(r.Language), "must be en or de")
+		v.add("/language", RuleEnum, quote(string(r.Language)), "must be one of "+joinValues(LanguageValues()))
 	}
-	v.expiry(r.LinkExpiryMins, r.ShouldCreateMagicLinkUrl)
+	v.expiry(r.LinkExpiryMins, r.ShouldCreateMagicLinkURL)
 
 	for category, scopes := range r.CategoryCommonModelScopes {
-		field := "category_common_model_scopes." + category
+		pointer := "/category_common_model_scopes/" + escape(category)
 		if scopes == nil {
-			v.add(field, RuleType, "null", "must be a list of model scopes")
+			v.add(pointer, RuleType, "null", "must be a list of model scopes")
 		}
 		for i := range scopes {
-			v.modelScope(index(field, i), &scopes[i])
+			v.modelScope(index(pointer, i), &scopes[i])
 		}
 	}
 	for i := range r.CommonModels {
-		v.commonModel(index("common_models", i), &r.CommonModels[i])
+		v.commonModel(index("/common_models", i), &r.CommonModels[i])
 	}
 	for slug, raw := range r.IntegrationSpecificConfig {
 		if !isJSONObject(raw) {
-			v.add("integration_specific_config."+slug, RuleType, "", "must be a JSON object")
+			v.add("/integration_specific_config/"+escape(slug), RuleType, "", "must be a JSON object")
 		}
 	}
 }
 
-func (v *validator) boundedString(field, s string, personal bool) {
+func (v *validator) boundedString(pointer, s string, personal bool) {
 	n := utf8.RuneCountInString(s)
 	if n < minStringLen {
-		v.add(field, RuleRequired, "", "is required and must not be empty")
+		v.add(pointer, RuleMinLength, "", "is required and must not be empty")
 		return
 	}
 	if n > maxStringLen {
 		value := ""
 		if !personal {
-			value = truncate(s)
+			value = quote(s)
 		}
-		v.add(field, RuleMaxLength, value, fmt.Sprintf("is %d characters; at most %d are allowed", n, maxStringLen))
+		v.add(pointer, RuleMaxLength, value, fmt.Sprintf("is %d characters; at most %d are allowed", n, maxStringLen))
 	}
 }
 
@@ -130,52 +271,57 @@ func (v *validator) expiry(mins int, magicLink bool) {
 	value := strconv.Itoa(mins)
 	switch {
 	case mins < minExpiryMins:
-		v.add("link_expiry_mins", RuleMinimum, value, fmt.Sprintf("must be at least %d", minExpiryMins))
+		v.add("/link_expiry_mins", RuleMinimum, value, fmt.Sprintf("must be at least %d", minExpiryMins))
 	case mins > maxExpiryMinsMagicLink:
-		v.add("link_expiry_mins", RuleMaximum, value, fmt.Sprintf("must be at most %d", maxExpiryMinsMagicLink))
+		v.add("/link_expiry_mins", RuleMaximum, value, fmt.Sprintf("must be at most %d", maxExpiryMinsMagicLink))
 	case mins > maxExpiryMins && !magicLink:
-		v.add("link_expiry_mins", RuleMaxWithoutMagicLink, value,
-			fmt.Sprintf("must be at most %d unless should_create_magic_link_url is true (then %d)", maxExpiryMins, maxExpiryMinsMagicLink))
+		v.add("/link_expiry_mins", RuleNot, value,
+			fmt.Sprintf("must be at most %d unless should_create_magic_link_url is true", maxExpiryMins))
 	}
 }
 
-func (v *validator) modelScope(field string, s *gen.CommonModelScope) {
+func (v *validator) modelScope(pointer string, s *CommonModelScope) {
 	if utf8.RuneCountInString(s.ModelName) < minStringLen {
-		v.add(field+".model_name", RuleRequired, "", "is required and must not be empty")
+		v.add(pointer+"/model_name", RuleMinLength, "", "is required and must not be empty")
 	}
-	v.names(field+".field_permissions.enabled_fields", s.FieldPermissions.EnabledFields)
-	v.names(field+".field_permissions.disabled_fields", s.FieldPermissions.DisabledFields)
+	v.names(pointer+"/field_permissions/enabled_fields", s.FieldPermissions.EnabledFields)
+	v.names(pointer+"/field_permissions/disabled_fields", s.FieldPermissions.DisabledFields)
 }
 
-func (v *validator) commonModel(field string, m *gen.CommonModelScopesBody) {
-	if utf8.RuneCountInString(m.ModelId) < minStringLen {
-		v.add(field+".model_id", RuleRequired, "", "is required and must not be empty")
+func (v *validator) commonModel(pointer string, m *CommonModelScopesBody) {
+	if utf8.RuneCountInString(m.ModelID) < minStringLen {
+		v.add(pointer+"/model_id", RuleMinLength, "", "is required and must not be empty")
 	}
 	if m.EnabledActions == nil {
-		v.add(field+".enabled_actions", RuleRequired, "", "is required")
+		v.add(pointer+"/enabled_actions", RuleRequired, "", "is required")
 	}
 	for i, a := range m.EnabledActions {
 		if !a.Valid() {
-			v.add(index(field+".enabled_actions", i), RuleEnum, string(a), "must be READ or WRITE")
+			v.add(index(pointer+"/enabled_actions", i), RuleEnum, quote(string(a)), "must be one of "+joinValues(EnabledActionValues()))
 		}
 	}
 	if m.DisabledFields == nil {
-		v.add(field+".disabled_fields", RuleRequired, "", "is required")
+		v.add(pointer+"/disabled_fields", RuleRequired, "", "is required")
 	}
-	v.names(field+".disabled_fields", m.DisabledFields)
+	v.names(pointer+"/disabled_fields", m.DisabledFields)
 }
 
 // names checks a list of field names, each of which must not be empty.
-func (v *validator) names(field string, list []string) {
+func (v *validator) names(pointer string, list []string) {
 	for i, s := range list {
 		if utf8.RuneCountInString(s) < minStringLen {
-			v.add(index(field, i), RuleMinLength, "", "must not be empty")
+			v.add(index(pointer, i), RuleMinLength, "", "must not be empty")
 		}
 	}
 }
 
-func index(field string, i int) string {
-	return field + "[" + strconv.Itoa(i) + "]"
+func index(pointer string, i int) string {
+	return pointer + "/" + strconv.Itoa(i)
+}
+
+// escape encodes a key as one JSON pointer token (RFC 6901).
+func escape(key string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
 }
 
 // isJSONObject reports whether raw is one valid JSON object.
@@ -187,10 +333,11 @@ func isJSONObject(raw json.RawMessage) bool {
 // maxQuotedValue bounds how much of an offending value a Violation quotes.
 const maxQuotedValue = 40
 
-func truncate(s string) string {
-	if utf8.RuneCountInString(s) <= maxQuotedValue {
-		return s
+// quote is a value as a Violation shows it: Go-quoted (so control characters
+// are escaped) and cut to maxQuotedValue runes.
+func quote(s string) string {
+	if utf8.RuneCountInString(s) > maxQuotedValue {
+		s = string([]rune(s)[:maxQuotedValue]) + "…"
 	}
-	runes := []rune(s)
-	return string(runes[:maxQuotedValue]) + "…"
+	return strconv.Quote(s)
 }

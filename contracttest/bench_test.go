@@ -43,7 +43,7 @@ func benchRequest() client.LinkTokenRequest {
 	return client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme Corporation",
-		EndUserOriginId:         "user-4242",
+		EndUserOriginID:         "user-4242",
 		Categories:              []client.Category{client.CategoryHRIS, client.CategoryATS},
 		Integration:             "bamboohr",
 		LinkExpiryMins:          60,

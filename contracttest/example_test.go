@@ -28,7 +28,7 @@ func ExampleNewTransport() {
 	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme",
-		EndUserOriginId:         "42",
+		EndUserOriginID:         "42",
 		Categories:              []client.Category{client.CategoryHRIS},
 		Integration:             "bamboohr",
 	})
@@ -76,7 +76,7 @@ func ExampleWithScript() {
 
 	c, _ := client.New("test-key", client.WithBaseURL(srv.URL), client.WithMaxRetries(1))
 	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
-		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
 		Categories: []client.Category{client.CategoryATS},
 	})
 	var apiErr *client.APIError
@@ -97,5 +97,5 @@ func ExampleValidator_ValidateRequest() {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer test-key")
 	fmt.Println(v.ValidateRequest(req))
-	// Output: contracttest: request breaks the spec: /link_expiry_mins: must be at most 720 unless should_create_magic_link_url is true (x-max-without-magic-link)
+	// Output: contracttest: request breaks the spec: /link_expiry_mins: must be at most 720 unless should_create_magic_link_url is true (not)
 }

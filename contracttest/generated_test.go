@@ -45,7 +45,7 @@ func randomValid(r *rand.Rand) client.LinkTokenRequest {
 	req := client.LinkTokenRequest{
 		EndUserEmailAddress:     randString(r, 1, 100),
 		EndUserOrganizationName: randString(r, 1, 100),
-		EndUserOriginId:         randString(r, 1, 100),
+		EndUserOriginID:         randString(r, 1, 100),
 	}
 	for _, i := range r.Perm(len(allCategories))[:1+r.IntN(len(allCategories))] {
 		req.Categories = append(req.Categories, allCategories[i])
@@ -53,7 +53,7 @@ func randomValid(r *rand.Rand) client.LinkTokenRequest {
 	if r.IntN(2) == 0 {
 		req.Integration = randString(r, 1, 30)
 	}
-	req.ShouldCreateMagicLinkUrl = r.IntN(2) == 0
+	req.ShouldCreateMagicLinkURL = r.IntN(2) == 0
 	req.HideAdminMagicLink = r.IntN(2) == 0
 	req.AreSyncsDisabled = r.IntN(4) == 0
 	switch r.IntN(3) {
@@ -61,7 +61,7 @@ func randomValid(r *rand.Rand) client.LinkTokenRequest {
 	case 1:
 		req.LinkExpiryMins = 30 + r.IntN(720-30+1)
 	default:
-		if req.ShouldCreateMagicLinkUrl {
+		if req.ShouldCreateMagicLinkURL {
 			req.LinkExpiryMins = 30 + r.IntN(10080-30+1)
 		} else {
 			req.LinkExpiryMins = []int{30, 720}[r.IntN(2)]
@@ -83,7 +83,7 @@ func randomValid(r *rand.Rand) client.LinkTokenRequest {
 	}
 	if r.IntN(3) == 0 {
 		req.CommonModels = []gen.CommonModelScopesBody{{
-			ModelId: "hris." + randString(r, 1, 10), EnabledActions: []gen.EnabledActionsEnum{gen.READ}, DisabledFields: []string{},
+			ModelID: "hris." + randString(r, 1, 10), EnabledActions: []gen.EnabledAction{gen.EnabledActionRead}, DisabledFields: []string{},
 		}}
 	}
 	if r.IntN(3) == 0 {
@@ -109,9 +109,9 @@ var mutations = []mutation{
 		q.EndUserOrganizationName = randString(r, 101, 5000)
 		return true
 	}},
-	{"end_user_origin_id", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.EndUserOriginId = ""; return true }},
+	{"end_user_origin_id", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.EndUserOriginID = ""; return true }},
 	{"end_user_origin_id", func(r *rand.Rand, q *client.LinkTokenRequest) bool {
-		q.EndUserOriginId = randString(r, 101, 200)
+		q.EndUserOriginID = randString(r, 101, 200)
 		return true
 	}},
 	{"categories", func(_ *rand.Rand, q *client.LinkTokenRequest) bool { q.Categories = nil; return true }},
@@ -127,7 +127,7 @@ var mutations = []mutation{
 	{"link_expiry_mins", func(r *rand.Rand, q *client.LinkTokenRequest) bool { q.LinkExpiryMins = 1 + r.IntN(29); return true }},
 	{"link_expiry_mins", func(r *rand.Rand, q *client.LinkTokenRequest) bool { q.LinkExpiryMins = -1 - r.IntN(1000); return true }},
 	{"link_expiry_mins", func(r *rand.Rand, q *client.LinkTokenRequest) bool {
-		q.LinkExpiryMins, q.ShouldCreateMagicLinkUrl = 721+r.IntN(10080-720), false
+		q.LinkExpiryMins, q.ShouldCreateMagicLinkURL = 721+r.IntN(10080-720), false
 		return true
 	}},
 	{"link_expiry_mins", func(r *rand.Rand, q *client.LinkTokenRequest) bool {
@@ -144,11 +144,11 @@ var mutations = []mutation{
 		return true
 	}},
 	{"common_models", func(_ *rand.Rand, q *client.LinkTokenRequest) bool {
-		q.CommonModels = []gen.CommonModelScopesBody{{ModelId: "hris.Employee", DisabledFields: []string{}}}
+		q.CommonModels = []gen.CommonModelScopesBody{{ModelID: "hris.Employee", DisabledFields: []string{}}}
 		return true
 	}},
 	{"common_models", func(_ *rand.Rand, q *client.LinkTokenRequest) bool {
-		q.CommonModels = []gen.CommonModelScopesBody{{ModelId: "hris.Employee", EnabledActions: []gen.EnabledActionsEnum{"DELETE"}, DisabledFields: []string{}}}
+		q.CommonModels = []gen.CommonModelScopesBody{{ModelID: "hris.Employee", EnabledActions: []gen.EnabledAction{"DELETE"}, DisabledFields: []string{}}}
 		return true
 	}},
 	{"integration_specific_config", func(_ *rand.Rand, q *client.LinkTokenRequest) bool {
@@ -279,7 +279,7 @@ func TestWireCheck(t *testing.T) {
 		req := randomValid(r)
 		tok, err := wrapper.CreateLinkToken(context.Background(), req)
 		require.NoError(t, err, "wrapper, request #%d", i)
-		assert.Equal(t, req.ShouldCreateMagicLinkUrl, tok.MagicLinkUrl != "")
+		assert.Equal(t, req.ShouldCreateMagicLinkURL, tok.MagicLinkURL != "")
 
 		if req.LinkExpiryMins == 0 {
 			req.LinkExpiryMins = 30 // the generated client sends what it is given

@@ -54,9 +54,9 @@ func TestLoad(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			req := ada()
-			req.ShouldCreateMagicLinkUrl = i%2 == 0
+			req.ShouldCreateMagicLinkURL = i%2 == 0
 			tok, err := c.CreateLinkToken(ctx, req)
-			if err != nil || tok.LinkToken == "" || (tok.MagicLinkUrl != "") != req.ShouldCreateMagicLinkUrl {
+			if err != nil || tok.LinkToken == "" || (tok.MagicLinkURL != "") != req.ShouldCreateMagicLinkURL {
 				failed.Add(1)
 			}
 		}()

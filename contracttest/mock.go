@@ -70,8 +70,8 @@ type mock struct {
 // NewMock returns a handler that behaves as the spec says POST /link-token
 // does, at any path ending in /link-token:
 //   - a missing or malformed "Authorization: Bearer" header: 401;
-//   - a request that breaks the spec (including x-max-without-magic-link):
-//     400 with field-keyed messages naming every offending field;
+//   - a request that breaks the spec (the expiry rule included): 400 with
+//     field-keyed messages naming every offending field;
 //   - a valid request: 200 with a fresh opaque link_token, integration_name
 //     when integration was given, and magic_link_url only when
 //     should_create_magic_link_url is true.
@@ -142,14 +142,21 @@ func (m *mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 		}
 		return writeError(w, http.StatusBadRequest, errorBody(ce)), ce.Fields()
 	}
-	var req gen.EndUserDetailsRequest
-	_ = json.Unmarshal(body, &req) // valid per the spec, so it decodes
+	// Read the two fields the answer depends on by their exact names, as
+	// JSON Schema does: encoding/json would also match "Integration" or
+	// "SHOULD_CREATE_MAGIC_LINK_URL" into the generated struct.
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(body, &fields) // valid per the spec, so an object
+	var integration string
+	var magicLink bool
+	_ = json.Unmarshal(fields["integration"], &integration) // a string or null
+	_ = json.Unmarshal(fields["should_create_magic_link_url"], &magicLink)
 	tok := gen.LinkToken{LinkToken: randomToken(30)}
-	if req.Integration != "" {
-		tok.IntegrationName = integrationName(req.Integration)
+	if integration != "" {
+		tok.IntegrationName = integrationName(integration)
 	}
-	if req.ShouldCreateMagicLinkUrl {
-		tok.MagicLinkUrl = "https://link.merge.dev/" + randomToken(18)
+	if magicLink {
+		tok.MagicLinkURL = "https://link.merge.dev/" + randomToken(18)
 	}
 	writeJSON(w, http.StatusOK, tok)
 	return http.StatusOK, nil

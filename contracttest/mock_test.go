@@ -36,7 +36,7 @@ func validatedClient(t *testing.T, url string, opts ...client.Option) *client.Cl
 
 func ada() client.LinkTokenRequest {
 	return client.LinkTokenRequest{
-		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
 		Categories: []client.Category{client.CategoryHRIS},
 	}
 }
@@ -49,16 +49,32 @@ func TestMockAnswers(t *testing.T) {
 	ctx := context.Background()
 
 	magic := ada()
-	magic.ShouldCreateMagicLinkUrl, magic.LinkExpiryMins = true, 10080
+	magic.ShouldCreateMagicLinkURL, magic.LinkExpiryMins = true, 10080
 	tok, err := c.CreateLinkToken(ctx, magic)
 	require.NoError(t, err)
-	assert.True(t, strings.HasPrefix(tok.MagicLinkUrl, "https://link.merge.dev/"))
+	assert.True(t, strings.HasPrefix(tok.MagicLinkURL, "https://link.merge.dev/"))
 	assert.Empty(t, tok.IntegrationName)
 
 	again, err := c.CreateLinkToken(ctx, ada())
 	require.NoError(t, err)
 	assert.NotEqual(t, tok.LinkToken, again.LinkToken, "a fresh token each time")
-	assert.Empty(t, again.MagicLinkUrl)
+	assert.Empty(t, again.MagicLinkURL)
+
+	// Keys are read as the spec spells them: re-cased ones are unknown
+	// fields, ignored, so they neither ask for a Magic Link nor name an
+	// integration.
+	raw := strings.Replace(minimalBody, "}", `,"SHOULD_CREATE_MAGIC_LINK_URL":true,"Integration":"bamboohr"}`, 1)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/link-token", strings.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer k")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var got map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.NotContains(t, got, "magic_link_url")
+	assert.NotContains(t, got, "integration_name")
 
 	other := ada()
 	other.Integration = "some-new-hris"
@@ -86,6 +102,8 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 		{"every field", "Bearer k", `{"categories":["x"],"language":"fr"}`, 400,
 			[]string{"categories", "end_user_email_address", "end_user_organization_name", "end_user_origin_id", "language"}},
 		{"not JSON", "Bearer k", `nope`, 400, nil},
+		{"keys are case-sensitive: a re-cased magic link flag does not lift the bound", "Bearer k",
+			strings.Replace(minimalBody, "}", `,"link_expiry_mins":10080,"Should_Create_Magic_Link_Url":true}`, 1), 400, []string{"link_expiry_mins"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -85,13 +85,13 @@ func TestTransportUnderTheClient(t *testing.T) {
 		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(http.DefaultTransport)}))
 	require.NoError(t, err)
 	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
-		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginId: "42",
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
 		Categories: []client.Category{client.CategoryATS}, Integration: "greenhouse",
 	})
 	require.NoError(t, err)
 	assert.NotEmpty(t, tok.LinkToken)
 	assert.Equal(t, "Greenhouse", tok.IntegrationName)
-	assert.Empty(t, tok.MagicLinkUrl)
+	assert.Empty(t, tok.MagicLinkURL)
 }
 
 func TestTransportDoesNotModifyTheRequest(t *testing.T) {

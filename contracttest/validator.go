@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,86 +22,58 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
+	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/openapi"
 )
 
 const (
 	operationPath = "/link-token"
-	// extMaxWithoutMagicLink is the spec's extension holding the expiry bound
-	// that applies without should_create_magic_link_url.
-	extMaxWithoutMagicLink = "x-max-without-magic-link"
 	// maxBodyBytes caps how much of a body the validator reads.
 	maxBodyBytes = 1 << 20
 )
 
-// Violation is one way a request or response breaks the spec.
-type Violation struct {
-	// In is where the problem is: "body", "header", "security", "status" or
-	// "operation".
-	In string
-	// Pointer is the JSON pointer of the offending value inside the body
-	// ("/link_expiry_mins", "/categories/1"), or "" outside the body.
-	Pointer string
-	// Rule is the spec keyword that failed, such as "maxLength", "required"
-	// or "x-max-without-magic-link".
-	Rule string
-	// Message says what is wrong, without quoting the offending value.
-	Message string
-}
+// Violation is one way a request or response breaks the spec: the same type
+// the client's validation reports, with an RFC 6901 JSON pointer.
+type Violation = client.Violation
 
-// Field returns the top-level body field the violation concerns, or "".
-func (v Violation) Field() string {
-	p := strings.TrimPrefix(v.Pointer, "/")
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		p = p[:i]
-	}
-	return p
-}
-
-func (v Violation) String() string {
-	where := v.In
-	if v.Pointer != "" {
-		where = v.Pointer
-	}
-	return fmt.Sprintf("%s: %s (%s)", where, v.Message, v.Rule)
-}
-
-// ContractError lists every violation found on one side of an exchange.
+// ContractError lists the violations found on one side of an exchange, in
+// pointer order and at most client.MaxViolations of them.
 type ContractError struct {
 	// Side is "request" or "response": which side broke the contract.
 	Side       string
-	Violations []Violation
+	Violations client.Violations
+	// Omitted counts the violations found beyond client.MaxViolations.
+	Omitted int
+}
+
+func newContractError(side string, vs client.Violations) *ContractError {
+	vs, n := vs.Limit()
+	return &ContractError{Side: side, Violations: vs, Omitted: n}
 }
 
 func (e *ContractError) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.String()
+	msg := "contracttest: " + e.Side + " breaks the spec: " + e.Violations.String()
+	if e.Omitted > 0 {
+		msg += fmt.Sprintf("; and %d more", e.Omitted)
 	}
-	return "contracttest: " + e.Side + " breaks the spec: " + strings.Join(parts, "; ")
+	return msg
 }
 
-// Fields returns the distinct top-level body fields named by the violations.
-func (e *ContractError) Fields() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, v := range e.Violations {
-		if f := v.Field(); f != "" && !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+// Fields returns the distinct top-level body fields named by the violations,
+// sorted: the same meaning as client.ValidationError's Fields.
+func (e *ContractError) Fields() []string { return e.Violations.Fields() }
 
 // Validator validates requests to and responses from POST /link-token with
-// kin-openapi's openapi3filter, plus the spec's x-max-without-magic-link rule.
-// It is built once and safe for concurrent use.
+// kin-openapi's openapi3filter: every rule is the spec's, the request's not
+// rule on link_expiry_mins included. It is built once and safe for
+// concurrent use.
 type Validator struct {
-	route           *routers.Route
-	opts            *openapi3filter.Options
-	maxWithoutMagic int
+	route *routers.Route
+	opts  *openapi3filter.Options
+	// withoutNot is the request body's schema without its not: kin-openapi
+	// stops at a failed not, so a body that breaks it is checked again
+	// against this copy for its other violations.
+	withoutNot *openapi3.Schema
 }
 
 // NewValidator builds a Validator from the embedded spec.
@@ -113,10 +86,6 @@ func NewValidator() (*Validator, error) {
 	if item == nil || item.Post == nil {
 		return nil, errors.New("contracttest: the spec has no POST " + operationPath)
 	}
-	max, err := expiryBound(doc)
-	if err != nil {
-		return nil, err
-	}
 	// The route is fixed: the validator accepts this operation at any base
 	// URL (a region, a mock on a loopback port, a proxy), so no router that
 	// matches the spec's servers is needed.
@@ -127,23 +96,15 @@ func NewValidator() (*Validator, error) {
 		IncludeResponseStatus: true,
 		AuthenticationFunc:    checkBearer,
 	}
-	return &Validator{route: route, opts: opts, maxWithoutMagic: max}, nil
-}
-
-func expiryBound(doc *openapi3.T) (int, error) {
-	s := doc.Components.Schemas["EndUserDetailsRequest"]
-	if s == nil || s.Value.Properties["link_expiry_mins"] == nil {
-		return 0, errors.New("contracttest: the spec has no link_expiry_mins")
+	v := &Validator{route: route, opts: opts}
+	if rb := item.Post.RequestBody; rb != nil && rb.Value != nil {
+		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Not != nil {
+			cp := *mt.Schema.Value
+			cp.Not = nil
+			v.withoutNot = &cp
+		}
 	}
-	raw, ok := s.Value.Properties["link_expiry_mins"].Value.Extensions[extMaxWithoutMagicLink]
-	if !ok {
-		return 0, nil // no conditional bound
-	}
-	n, ok := raw.(float64)
-	if !ok {
-		return 0, fmt.Errorf("contracttest: %s is not a number", extMaxWithoutMagicLink)
-	}
-	return int(n), nil
+	return v, nil
 }
 
 // checkBearer accepts "Authorization: Bearer <token>" with a non-empty token.
@@ -163,7 +124,7 @@ func validBearer(h string) bool {
 // *ContractError with every violation. The request body stays readable.
 func (v *Validator) ValidateRequest(req *http.Request) error {
 	if vs := v.operationViolations(req); vs != nil {
-		return &ContractError{Side: "request", Violations: vs}
+		return newContractError("request", vs)
 	}
 	body, err := readBody(&req.Body)
 	if err != nil {
@@ -174,13 +135,23 @@ func (v *Validator) ValidateRequest(req *http.Request) error {
 	verr := openapi3filter.ValidateRequest(req.Context(), input)
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	vs := violations(verr)
-	if verr == nil || !hasBodyViolation(vs) {
-		vs = append(vs, v.expiryViolations(body)...)
-	}
 	if len(vs) == 0 {
 		return nil
 	}
-	return &ContractError{Side: "request", Violations: vs}
+	return newContractError("request", append(vs, v.besidesNot(vs, body)...))
+}
+
+// besidesNot returns the body's violations other than a failed not at its
+// root, which kin-openapi does not look for once the not has failed.
+func (v *Validator) besidesNot(vs client.Violations, body []byte) client.Violations {
+	if v.withoutNot == nil || !slices.ContainsFunc(vs, func(x Violation) bool { return x.Rule == "not" }) {
+		return nil
+	}
+	var value any
+	if json.Unmarshal(body, &value) != nil {
+		return nil
+	}
+	return violations(v.withoutNot.VisitJSON(value, openapi3.MultiErrors()))
 }
 
 // ValidateResponse checks a response to req against the spec: its status is
@@ -198,49 +169,19 @@ func (v *Validator) ValidateResponse(req *http.Request, resp *http.Response) err
 		Options:                v.opts,
 	}
 	input.SetBodyBytes(body)
-	vs := violations(openapi3filter.ValidateResponse(req.Context(), input))
-	if len(vs) == 0 {
-		return nil
+	if vs := violations(openapi3filter.ValidateResponse(req.Context(), input)); len(vs) > 0 {
+		return newContractError("response", vs)
 	}
-	return &ContractError{Side: "response", Violations: vs}
+	return nil
 }
 
 // operationViolations reports a request that is not POST .../link-token.
-func (v *Validator) operationViolations(req *http.Request) []Violation {
+func (v *Validator) operationViolations(req *http.Request) client.Violations {
 	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, operationPath) {
-		return []Violation{{In: "operation", Rule: "operation",
+		return client.Violations{{In: "operation", Rule: "operation",
 			Message: "the spec has no operation " + req.Method + " " + req.URL.Path + " (only POST " + operationPath + ")"}}
 	}
 	return nil
-}
-
-// expiryViolations applies x-max-without-magic-link, the one rule of the
-// spec that its schema cannot express.
-func (v *Validator) expiryViolations(body []byte) []Violation {
-	if v.maxWithoutMagic == 0 {
-		return nil
-	}
-	var req struct {
-		Expiry *float64 `json:"link_expiry_mins"`
-		Magic  *bool    `json:"should_create_magic_link_url"`
-	}
-	if json.Unmarshal(body, &req) != nil || req.Expiry == nil {
-		return nil // the schema reports malformed bodies and types
-	}
-	if *req.Expiry > float64(v.maxWithoutMagic) && (req.Magic == nil || !*req.Magic) {
-		return []Violation{{In: "body", Pointer: "/link_expiry_mins", Rule: extMaxWithoutMagicLink,
-			Message: "must be at most " + strconv.Itoa(v.maxWithoutMagic) + " unless should_create_magic_link_url is true"}}
-	}
-	return nil
-}
-
-func hasBodyViolation(vs []Violation) bool {
-	for _, v := range vs {
-		if v.In == "body" && v.Pointer == "" {
-			return true // the body as a whole is broken (not JSON, wrong type)
-		}
-	}
-	return false
 }
 
 // readBody reads a body (capped) and puts an unread copy back.
@@ -261,11 +202,11 @@ func readBody(rc *io.ReadCloser) ([]byte, error) {
 }
 
 // violations flattens kin-openapi's errors into Violations.
-func violations(err error) []Violation {
+func violations(err error) client.Violations {
 	if err == nil {
 		return nil
 	}
-	var out []Violation
+	var out client.Violations
 	var walk func(err error, in string)
 	walk = func(err error, in string) {
 		var multi openapi3.MultiError
@@ -323,12 +264,52 @@ func hasSchemaError(err error) bool {
 }
 
 func schemaViolation(e *openapi3.SchemaError, in string) Violation {
-	path := e.JSONPointer()
 	pointer := ""
-	for _, p := range path {
+	for _, p := range e.JSONPointer() {
 		pointer += "/" + strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
 	}
+	if e.SchemaField == "not" && e.Schema != nil && e.Schema.Not != nil && e.Schema.Not.Value != nil {
+		// kin-openapi reports a failed not on the object; name the field
+		// the rule is about and say what it requires.
+		field, msg := describeNot(e.Schema.Not.Value)
+		if field != "" {
+			pointer += "/" + strings.ReplaceAll(strings.ReplaceAll(field, "~", "~0"), "/", "~1")
+		}
+		return Violation{In: in, Pointer: pointer, Rule: "not", Message: msg}
+	}
 	return Violation{In: in, Pointer: pointer, Rule: e.SchemaField, Message: e.Reason}
+}
+
+// describeNot words a not rule of the form the spec uses for the expiry
+// bound, read from the schema itself: required [F], F with a minimum M, and
+// other properties each with not: {enum: [V]}, meaning "F must be at most
+// M-1 unless each other property is V". Any other form gets a generic
+// message. It returns the field and the message.
+func describeNot(n *openapi3.Schema) (string, string) {
+	if len(n.Required) != 1 || n.Properties[n.Required[0]] == nil || n.Properties[n.Required[0]].Value == nil {
+		return "", "matches a combination of values the spec forbids (not)"
+	}
+	field := n.Required[0]
+	prop := n.Properties[field].Value
+	if prop.Min == nil {
+		return field, "has a value the spec forbids in this combination (not)"
+	}
+	msg := "must be at most " + strconv.FormatFloat(*prop.Min-1, 'f', -1, 64)
+	names := make([]string, 0, len(n.Properties))
+	for name := range n.Properties {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == field || n.Properties[name].Value == nil {
+			continue
+		}
+		other := n.Properties[name].Value
+		if other.Not != nil && other.Not.Value != nil && len(other.Not.Value.Enum) == 1 {
+			msg += fmt.Sprintf(" unless %s is %v", name, other.Not.Value.Enum[0])
+		}
+	}
+	return field, msg
 }
 
 func firstLine(s string) string {

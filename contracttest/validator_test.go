@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,8 +55,17 @@ func TestValidateRequest(t *testing.T) {
 			{In: "body", Pointer: "/categories/0", Rule: "enum"},
 			{In: "body", Pointer: "/end_user_email_address", Rule: "minLength"},
 			{In: "body", Pointer: "/end_user_origin_id", Rule: "required"},
-			{In: "body", Pointer: "/link_expiry_mins", Rule: "x-max-without-magic-link"},
+			{In: "body", Pointer: "/link_expiry_mins", Rule: "not"},
 		}, []string{"categories", "end_user_email_address", "end_user_origin_id", "link_expiry_mins"}},
+		{"expiry 721 without magic link", func() *http.Request {
+			return newRequest(strings.Replace(minimalBody, `}`, `,"link_expiry_mins":721,"should_create_magic_link_url":false}`, 1))
+		}, []contracttest.Violation{{In: "body", Pointer: "/link_expiry_mins", Rule: "not"}}, []string{"link_expiry_mins"}},
+		{"keys are case-sensitive: a re-cased magic link flag is an unknown field", func() *http.Request {
+			return newRequest(strings.Replace(minimalBody, `}`, `,"link_expiry_mins":10080,"Should_Create_Magic_Link_Url":true}`, 1))
+		}, []contracttest.Violation{{In: "body", Pointer: "/link_expiry_mins", Rule: "not"}}, []string{"link_expiry_mins"}},
+		{"keys are case-sensitive: an unknown upper-case key is ignored", func() *http.Request {
+			return newRequest(strings.Replace(minimalBody, `}`, `,"LINK_EXPIRY_MINS":99999}`, 1))
+		}, nil, nil},
 		{"expiry with magic link", func() *http.Request {
 			return newRequest(strings.Replace(minimalBody, `}`, `,"link_expiry_mins":10080,"should_create_magic_link_url":true}`, 1))
 		}, nil, nil},
@@ -89,8 +99,12 @@ func TestValidateRequest(t *testing.T) {
 					assert.NotEmpty(t, x.Message)
 					got[i] = contracttest.Violation{In: x.In, Pointer: x.Pointer, Rule: x.Rule}
 				}
-				assert.ElementsMatch(t, tc.want, got)
+				assert.Equal(t, tc.want, got, "every violation, in pointer order")
 				assert.Equal(t, tc.fields, ce.Fields())
+				if slices.ContainsFunc(tc.want, func(v contracttest.Violation) bool { return v.Rule == "not" }) {
+					assert.Contains(t, err.Error(), "/link_expiry_mins: must be at most 720 unless should_create_magic_link_url is true (not)",
+						"the rule is named, with the bound read from the spec")
+				}
 				assert.NotContains(t, err.Error(), "ada@example.com", "values are not quoted")
 			}
 			if req.Body != nil && req.Method == http.MethodPost {

@@ -12,94 +12,318 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-
-	"github.com/oapi-codegen/runtime"
 )
 
-// ServerUrlAPACRegion defines the Server URL for APAC region
-const ServerUrlAPACRegion = "https://api-ap.merge.dev/api/mktg/v1"
+// ServerURLAPACRegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type ServerURLAPACRegionCategoryVariable string
 
-// ServerUrlEURegion defines the Server URL for EU region
-const ServerUrlEURegion = "https://api-eu.merge.dev/api/mktg/v1"
+// ServerURLEURegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type ServerURLEURegionCategoryVariable string
 
-// ServerUrlUSRegion defines the Server URL for US region
-const ServerUrlUSRegion = "https://api.merge.dev/api/mktg/v1"
+// ServerURLSandboxCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type ServerURLSandboxCategoryVariable string
 
-// Defines values for CategoriesEnum.
+// ServerURLUSRegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type ServerURLUSRegionCategoryVariable string
+
+// Defines values for ServerURLAPACRegionCategoryVariable.
 const (
-	Accounting    CategoriesEnum = "accounting"
-	Ats           CategoriesEnum = "ats"
-	Crm           CategoriesEnum = "crm"
-	Filestorage   CategoriesEnum = "filestorage"
-	Hris          CategoriesEnum = "hris"
-	Knowledgebase CategoriesEnum = "knowledgebase"
-	Mktg          CategoriesEnum = "mktg"
-	Ticketing     CategoriesEnum = "ticketing"
+	ServerURLAPACRegionCategoryVariableAccounting    ServerURLAPACRegionCategoryVariable = "accounting"
+	ServerURLAPACRegionCategoryVariableAts           ServerURLAPACRegionCategoryVariable = "ats"
+	ServerURLAPACRegionCategoryVariableCrm           ServerURLAPACRegionCategoryVariable = "crm"
+	ServerURLAPACRegionCategoryVariableFilestorage   ServerURLAPACRegionCategoryVariable = "filestorage"
+	ServerURLAPACRegionCategoryVariableHris          ServerURLAPACRegionCategoryVariable = "hris"
+	ServerURLAPACRegionCategoryVariableKnowledgebase ServerURLAPACRegionCategoryVariable = "knowledgebase"
+	ServerURLAPACRegionCategoryVariableMktg          ServerURLAPACRegionCategoryVariable = "mktg"
+	ServerURLAPACRegionCategoryVariableTicketing     ServerURLAPACRegionCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the CategoriesEnum enum.
-func (e CategoriesEnum) Valid() bool {
+// Valid indicates whether the value is a known member of the ServerURLAPACRegionCategoryVariable enum.
+func (e ServerURLAPACRegionCategoryVariable) Valid() bool {
 	switch e {
-	case Accounting:
+	case ServerURLAPACRegionCategoryVariableAccounting:
 		return true
-	case Ats:
+	case ServerURLAPACRegionCategoryVariableAts:
 		return true
-	case Crm:
+	case ServerURLAPACRegionCategoryVariableCrm:
 		return true
-	case Filestorage:
+	case ServerURLAPACRegionCategoryVariableFilestorage:
 		return true
-	case Hris:
+	case ServerURLAPACRegionCategoryVariableHris:
 		return true
-	case Knowledgebase:
+	case ServerURLAPACRegionCategoryVariableKnowledgebase:
 		return true
-	case Mktg:
+	case ServerURLAPACRegionCategoryVariableMktg:
 		return true
-	case Ticketing:
+	case ServerURLAPACRegionCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EnabledActionsEnum.
+// Defines values for ServerURLEURegionCategoryVariable.
 const (
-	READ  EnabledActionsEnum = "READ"
-	WRITE EnabledActionsEnum = "WRITE"
+	ServerURLEURegionCategoryVariableAccounting    ServerURLEURegionCategoryVariable = "accounting"
+	ServerURLEURegionCategoryVariableAts           ServerURLEURegionCategoryVariable = "ats"
+	ServerURLEURegionCategoryVariableCrm           ServerURLEURegionCategoryVariable = "crm"
+	ServerURLEURegionCategoryVariableFilestorage   ServerURLEURegionCategoryVariable = "filestorage"
+	ServerURLEURegionCategoryVariableHris          ServerURLEURegionCategoryVariable = "hris"
+	ServerURLEURegionCategoryVariableKnowledgebase ServerURLEURegionCategoryVariable = "knowledgebase"
+	ServerURLEURegionCategoryVariableMktg          ServerURLEURegionCategoryVariable = "mktg"
+	ServerURLEURegionCategoryVariableTicketing     ServerURLEURegionCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the EnabledActionsEnum enum.
-func (e EnabledActionsEnum) Valid() bool {
+// Valid indicates whether the value is a known member of the ServerURLEURegionCategoryVariable enum.
+func (e ServerURLEURegionCategoryVariable) Valid() bool {
 	switch e {
-	case READ:
+	case ServerURLEURegionCategoryVariableAccounting:
 		return true
-	case WRITE:
+	case ServerURLEURegionCategoryVariableAts:
+		return true
+	case ServerURLEURegionCategoryVariableCrm:
+		return true
+	case ServerURLEURegionCategoryVariableFilestorage:
+		return true
+	case ServerURLEURegionCategoryVariableHris:
+		return true
+	case ServerURLEURegionCategoryVariableKnowledgebase:
+		return true
+	case ServerURLEURegionCategoryVariableMktg:
+		return true
+	case ServerURLEURegionCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for LanguageEnum.
+// Defines values for ServerURLSandboxCategoryVariable.
 const (
-	De LanguageEnum = "de"
-	En LanguageEnum = "en"
+	ServerURLSandboxCategoryVariableAccounting    ServerURLSandboxCategoryVariable = "accounting"
+	ServerURLSandboxCategoryVariableAts           ServerURLSandboxCategoryVariable = "ats"
+	ServerURLSandboxCategoryVariableCrm           ServerURLSandboxCategoryVariable = "crm"
+	ServerURLSandboxCategoryVariableFilestorage   ServerURLSandboxCategoryVariable = "filestorage"
+	ServerURLSandboxCategoryVariableHris          ServerURLSandboxCategoryVariable = "hris"
+	ServerURLSandboxCategoryVariableKnowledgebase ServerURLSandboxCategoryVariable = "knowledgebase"
+	ServerURLSandboxCategoryVariableMktg          ServerURLSandboxCategoryVariable = "mktg"
+	ServerURLSandboxCategoryVariableTicketing     ServerURLSandboxCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the LanguageEnum enum.
-func (e LanguageEnum) Valid() bool {
+// Valid indicates whether the value is a known member of the ServerURLSandboxCategoryVariable enum.
+func (e ServerURLSandboxCategoryVariable) Valid() bool {
 	switch e {
-	case De:
+	case ServerURLSandboxCategoryVariableAccounting:
 		return true
-	case En:
+	case ServerURLSandboxCategoryVariableAts:
+		return true
+	case ServerURLSandboxCategoryVariableCrm:
+		return true
+	case ServerURLSandboxCategoryVariableFilestorage:
+		return true
+	case ServerURLSandboxCategoryVariableHris:
+		return true
+	case ServerURLSandboxCategoryVariableKnowledgebase:
+		return true
+	case ServerURLSandboxCategoryVariableMktg:
+		return true
+	case ServerURLSandboxCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// CategoriesEnum An integration category. `knowledgebase` is newer than Merge's published
-// marketing-automation document and appears in its newer documents.
-type CategoriesEnum string
+// Defines values for ServerURLUSRegionCategoryVariable.
+const (
+	ServerURLUSRegionCategoryVariableAccounting    ServerURLUSRegionCategoryVariable = "accounting"
+	ServerURLUSRegionCategoryVariableAts           ServerURLUSRegionCategoryVariable = "ats"
+	ServerURLUSRegionCategoryVariableCrm           ServerURLUSRegionCategoryVariable = "crm"
+	ServerURLUSRegionCategoryVariableFilestorage   ServerURLUSRegionCategoryVariable = "filestorage"
+	ServerURLUSRegionCategoryVariableHris          ServerURLUSRegionCategoryVariable = "hris"
+	ServerURLUSRegionCategoryVariableKnowledgebase ServerURLUSRegionCategoryVariable = "knowledgebase"
+	ServerURLUSRegionCategoryVariableMktg          ServerURLUSRegionCategoryVariable = "mktg"
+	ServerURLUSRegionCategoryVariableTicketing     ServerURLUSRegionCategoryVariable = "ticketing"
+)
+
+// Valid indicates whether the value is a known member of the ServerURLUSRegionCategoryVariable enum.
+func (e ServerURLUSRegionCategoryVariable) Valid() bool {
+	switch e {
+	case ServerURLUSRegionCategoryVariableAccounting:
+		return true
+	case ServerURLUSRegionCategoryVariableAts:
+		return true
+	case ServerURLUSRegionCategoryVariableCrm:
+		return true
+	case ServerURLUSRegionCategoryVariableFilestorage:
+		return true
+	case ServerURLUSRegionCategoryVariableHris:
+		return true
+	case ServerURLUSRegionCategoryVariableKnowledgebase:
+		return true
+	case ServerURLUSRegionCategoryVariableMktg:
+		return true
+	case ServerURLUSRegionCategoryVariableTicketing:
+		return true
+	default:
+		return false
+	}
+}
+
+// ServerURLAPACRegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const ServerURLAPACRegionCategoryVariableDefault ServerURLAPACRegionCategoryVariable = ServerURLAPACRegionCategoryVariableMktg
+
+// NewServerURLAPACRegion constructs the Server URL for APAC region, with the provided variables.
+func NewServerURLAPACRegion(category ServerURLAPACRegionCategoryVariable) (string, error) {
+	if !category.Valid() {
+		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
+	}
+
+	u := "https://api-ap.merge.dev/api/{category}/v1"
+
+	u = strings.ReplaceAll(u, "{category}", string(category))
+
+	if strings.Contains(u, "{") || strings.Contains(u, "}") {
+		return "", fmt.Errorf("after mapping variables, there were still `{` or `}` characters in the string: %#v", u)
+	}
+
+	return u, nil
+}
+
+// ServerURLEURegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const ServerURLEURegionCategoryVariableDefault ServerURLEURegionCategoryVariable = ServerURLEURegionCategoryVariableMktg
+
+// NewServerURLEURegion constructs the Server URL for EU region, with the provided variables.
+func NewServerURLEURegion(category ServerURLEURegionCategoryVariable) (string, error) {
+	if !category.Valid() {
+		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
+	}
+
+	u := "https://api-eu.merge.dev/api/{category}/v1"
+
+	u = strings.ReplaceAll(u, "{category}", string(category))
+
+	if strings.Contains(u, "{") || strings.Contains(u, "}") {
+		return "", fmt.Errorf("after mapping variables, there were still `{` or `}` characters in the string: %#v", u)
+	}
+
+	return u, nil
+}
+
+// ServerURLSandboxCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const ServerURLSandboxCategoryVariableDefault ServerURLSandboxCategoryVariable = ServerURLSandboxCategoryVariableMktg
+
+// NewServerURLSandbox constructs the Server URL for Sandbox, with the provided variables.
+func NewServerURLSandbox(category ServerURLSandboxCategoryVariable) (string, error) {
+	if !category.Valid() {
+		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
+	}
+
+	u := "https://api-sandbox.merge.dev/api/{category}/v1"
+
+	u = strings.ReplaceAll(u, "{category}", string(category))
+
+	if strings.Contains(u, "{") || strings.Contains(u, "}") {
+		return "", fmt.Errorf("after mapping variables, there were still `{` or `}` characters in the string: %#v", u)
+	}
+
+	return u, nil
+}
+
+// ServerURLUSRegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const ServerURLUSRegionCategoryVariableDefault ServerURLUSRegionCategoryVariable = ServerURLUSRegionCategoryVariableMktg
+
+// NewServerURLUSRegion constructs the Server URL for US region, with the provided variables.
+func NewServerURLUSRegion(category ServerURLUSRegionCategoryVariable) (string, error) {
+	if !category.Valid() {
+		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
+	}
+
+	u := "https://api.merge.dev/api/{category}/v1"
+
+	u = strings.ReplaceAll(u, "{category}", string(category))
+
+	if strings.Contains(u, "{") || strings.Contains(u, "}") {
+		return "", fmt.Errorf("after mapping variables, there were still `{` or `}` characters in the string: %#v", u)
+	}
+
+	return u, nil
+}
+
+// Defines values for Category.
+const (
+	CategoryATS           Category = "ats"
+	CategoryAccounting    Category = "accounting"
+	CategoryCRM           Category = "crm"
+	CategoryFileStorage   Category = "filestorage"
+	CategoryHRIS          Category = "hris"
+	CategoryKnowledgeBase Category = "knowledgebase"
+	CategoryMktg          Category = "mktg"
+	CategoryTicketing     Category = "ticketing"
+)
+
+// Valid indicates whether the value is a known member of the Category enum.
+func (e Category) Valid() bool {
+	switch e {
+	case CategoryATS:
+		return true
+	case CategoryAccounting:
+		return true
+	case CategoryCRM:
+		return true
+	case CategoryFileStorage:
+		return true
+	case CategoryHRIS:
+		return true
+	case CategoryKnowledgeBase:
+		return true
+	case CategoryMktg:
+		return true
+	case CategoryTicketing:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnabledAction.
+const (
+	EnabledActionRead  EnabledAction = "READ"
+	EnabledActionWrite EnabledAction = "WRITE"
+)
+
+// Valid indicates whether the value is a known member of the EnabledAction enum.
+func (e EnabledAction) Valid() bool {
+	switch e {
+	case EnabledActionRead:
+		return true
+	case EnabledActionWrite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Language.
+const (
+	LanguageEnglish Language = "en"
+	LanguageGerman  Language = "de"
+)
+
+// Valid indicates whether the value is a known member of the Language enum.
+func (e Language) Valid() bool {
+	switch e {
+	case LanguageEnglish:
+		return true
+	case LanguageGerman:
+		return true
+	default:
+		return false
+	}
+}
+
+// Category An integration category.
+type Category string
 
 // CommonModelScope The permissions of one Common Model for the account being linked.
 type CommonModelScope struct {
@@ -121,55 +345,47 @@ type CommonModelScopesBody struct {
 	DisabledFields []string `json:"disabled_fields"`
 
 	// EnabledActions The actions enabled on the model.
-	EnabledActions []EnabledActionsEnum `json:"enabled_actions"`
+	EnabledActions []EnabledAction `json:"enabled_actions"`
 
-	// ModelId The model, as `<category>.<Model>`.
+	// ModelID The model, as `<category>.<Model>`.
 	//
 	// Example: hris.Employee
-	ModelId string `json:"model_id"`
+	ModelID string `json:"model_id"`
 }
 
-// EnabledActionsEnum An action on a model.
-type EnabledActionsEnum string
+// EnabledAction An action on a model.
+type EnabledAction string
 
-// EndUserDetailsRequest The end user to create a link token for, and how Merge Link should
+// LinkTokenRequest The end user to create a link token for, and how Merge Link should
 // behave for them.
-type EndUserDetailsRequest struct {
-	// AreSyncsDisabled Accepted by the API though not listed on the documentation page (it
-	// comes from Merge's published document): whether initial, periodic
-	// and forced syncs are disabled for the Linked Account. Defaults to
-	// false.
+type LinkTokenRequest struct {
+	// AreSyncsDisabled Whether initial, periodic and forced syncs are disabled for the
+	// Linked Account. Defaults to false.
 	//
 	//
 	// Example: false
 	AreSyncsDisabled bool `json:"are_syncs_disabled,omitempty,omitzero"`
 
-	// Categories The integration categories to show in Merge Link. At least one is
-	// required: the page marks the field required, and a link flow with no
-	// category has nothing to show (Merge's document sets no minimum).
-	//
+	// Categories The integration categories to show in Merge Link; at least one.
 	//
 	// Example: ["hris","ats"]
-	Categories []CategoriesEnum `json:"categories"`
+	Categories []Category `json:"categories"`
 
-	// CategoryCommonModelScopes Beta. When creating a Link Token, you can set permissions for Common
-	// Models that will apply to the account that is going to be linked.
-	// Any model or field not specified in link token payload will default
-	// to existing settings. Keys are category names (such as `hris`);
-	// each holds the scopes of that category's models.
+	// CategoryCommonModelScopes Permissions for Common Models that apply to the account being
+	// linked (beta), keyed by category name (such as `hris`); each holds
+	// the scopes of that category's models. Any model or field not
+	// specified keeps its existing settings.
 	CategoryCommonModelScopes map[string][]CommonModelScope `json:"category_common_model_scopes,omitempty,omitzero"`
 
-	// CommonModels Accepted by the API though not listed on the documentation page (it
-	// comes from Merge's published document): the models and fields to
-	// disable for the Linked Account. Each entry names a model, the
-	// actions enabled on it and the fields disabled on it.
+	// CommonModels The models and fields to disable for the Linked Account, in the
+	// older form: each entry names a model, the actions enabled on it and
+	// the fields disabled on it.
 	CommonModels []CommonModelScopesBody `json:"common_models,omitempty,omitzero"`
 
 	// EndUserEmailAddress Your end user's email address. This is purely for identification
 	// purposes: setting this value will not cause any emails to be sent.
-	// Personal data: clients keep it out of errors and logs. No `format`
-	// is set, as in Merge's own document: the value is sent exactly as
-	// given.
+	// It is personal data: the client keeps it out of errors and logs, and
+	// sends it exactly as given.
 	//
 	//
 	// Example: ada@example.com
@@ -180,20 +396,19 @@ type EndUserDetailsRequest struct {
 	// Example: Acme
 	EndUserOrganizationName string `json:"end_user_organization_name"`
 
-	// EndUserOriginId This unique identifier typically represents the ID for your end user
+	// EndUserOriginID This unique identifier typically represents the ID for your end user
 	// in your product's database. This value must be distinct from other
 	// Linked Accounts' unique identifiers. Pass an existing account's
 	// value to relink that account instead of creating a new one.
 	//
 	//
 	// Example: 42
-	EndUserOriginId string `json:"end_user_origin_id"`
+	EndUserOriginID string `json:"end_user_origin_id"`
 
 	// HideAdminMagicLink Whether to generate a Magic Link URL on the Admin Needed screen
 	// during the linking flow. Defaults to false. For more information on
 	// Magic Link, see
 	// https://merge.dev/blog/integrations-fast-say-hello-to-magic-link.
-	// Null (allowed by Merge's document) means false.
 	//
 	//
 	// Example: false
@@ -207,63 +422,43 @@ type EndUserDetailsRequest struct {
 	// Example: bamboohr
 	Integration string `json:"integration,omitempty,omitzero"`
 
-	// IntegrationSpecificConfig Accepted by the API though not listed on the documentation page (it
-	// comes from Merge's published document): integration-specific
-	// configuration options, keyed by integration slug. Its values are
-	// opaque to this module and sent as given.
+	// IntegrationSpecificConfig Integration-specific configuration options, keyed by integration
+	// slug. Each value is a JSON object, sent as given.
 	//
 	//
 	// Example: {"rippling":{"oauth_code":"3h1jj8ssdf31dfji3o1jjdfjasd"}}
 	IntegrationSpecificConfig map[string]json.RawMessage `json:"integration_specific_config,omitempty,omitzero"`
 
-	// Language The following subset of IETF language tags can be used to configure
-	// localization: `en`, `de`. Merge's document also allows null, which
-	// means the default language; this client leaves the field out
-	// instead.
+	// Language The language Merge Link is shown in, one of a subset of IETF
+	// language tags: `en` or `de`. Left out, Merge picks its default.
 	//
 	//
 	// Example: en
-	Language LanguageEnum `json:"language,omitempty,omitzero"`
+	Language Language `json:"language,omitempty,omitzero"`
 
 	// LinkExpiryMins An integer number of minutes for how long this token is valid:
 	// between 30 and 720, or up to 10080 when
-	// `should_create_magic_link_url` is true. Defaults to 30.
-	//
-	// Decision (the page marks this field "Required" but also says
-	// "Defaults to 30"; Merge's document makes it optional with default
-	// 30): optional here, default 30. A server that fills in a default
-	// does not need the field, and marking it required would reject
-	// requests Merge accepts. The client in this module always sends it,
-	// 30 when the caller leaves it unset.
-	//
-	// The 720 limit without a Magic Link cannot be expressed in this
-	// schema without an `anyOf` on the request object, which would spoil
-	// the generated Go type. So the schema holds the outer bound
-	// (`maximum: 10080`) and `x-max-without-magic-link: 720` records the
-	// conditional one, which the client's validation, the contract
-	// suite's validator and its mock all enforce.
+	// `should_create_magic_link_url` is true. Defaults to 30; the client
+	// sends 30 when this is left at 0.
 	//
 	//
 	// Example: 60
 	LinkExpiryMins int `json:"link_expiry_mins,omitempty,omitzero"`
 
-	// ShouldCreateMagicLinkUrl Whether to generate a Magic Link URL. Defaults to false. For more
+	// ShouldCreateMagicLinkURL Whether to generate a Magic Link URL. Defaults to false. For more
 	// information on Magic Link, see
 	// https://merge.dev/blog/integrations-fast-say-hello-to-magic-link.
-	// Null (allowed by Merge's document) means false.
 	//
 	//
 	// Example: false
-	ShouldCreateMagicLinkUrl bool `json:"should_create_magic_link_url,omitempty,omitzero"`
+	ShouldCreateMagicLinkURL bool `json:"should_create_magic_link_url,omitempty,omitzero"`
 }
 
-// Error An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// Error An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type Error struct {
 	// Detail A message about the whole request.
 	Detail string `json:"detail,omitempty,omitzero"`
@@ -306,8 +501,8 @@ type FieldPermissions struct {
 	EnabledFields []string `json:"enabled_fields,omitempty,omitzero"`
 }
 
-// LanguageEnum A language Merge Link can be shown in.
-type LanguageEnum string
+// Language A language Merge Link can be shown in.
+type Language string
 
 // LinkToken A created link token.
 type LinkToken struct {
@@ -323,10 +518,10 @@ type LinkToken struct {
 	// Example: necdP7FtdASl1fQwm62be2_dM4wBG8_GactqoUV0
 	LinkToken string `json:"link_token"`
 
-	// MagicLinkUrl The Magic Link URL, when `should_create_magic_link_url` was true.
+	// MagicLinkURL The Magic Link URL, when `should_create_magic_link_url` was true.
 	//
 	// Example: https://link.merge.dev/asdfjkl12345jsndfgi2i83n
-	MagicLinkUrl string `json:"magic_link_url,omitempty,omitzero"`
+	MagicLinkURL string `json:"magic_link_url,omitempty,omitzero"`
 }
 
 // ModelPermission One permission on a model.
@@ -352,53 +547,43 @@ type ValidationProblemSource struct {
 	Pointer string `json:"pointer"`
 }
 
-// BadRequest An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// BadRequest An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type BadRequest = Error
 
-// Forbidden An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// Forbidden An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type Forbidden = Error
 
-// ServerError An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// ServerError An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type ServerError = Error
 
-// TooManyRequests An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// TooManyRequests An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type TooManyRequests = Error
 
-// Unauthorized An error body. Merge documents no error bodies for this endpoint, so this
-// schema admits every form its API is known to return and is no stricter
-// than that: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// Unauthorized An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
-// other key holding a list of messages); and lists of problems shaped like
-// Merge's `ErrorValidationProblem` under `errors` and `warnings`. The
-// forms may be combined; an empty object is allowed.
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
 type Unauthorized = Error
 
 // CreateLinkTokenJSONRequestBody defines body for CreateLinkToken for application/json ContentType.
-type CreateLinkTokenJSONRequestBody = EndUserDetailsRequest
+type CreateLinkTokenJSONRequestBody = LinkTokenRequest
 
 // Getter for additional properties for Error. Returns the specified
 // element and whether it was found
@@ -742,37 +927,6 @@ type ClientWithResponsesInterface interface {
 	CreateLinkTokenWithResponse(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLinkTokenResponse, error)
 }
 
-// CreateLinkTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateLinkToken
-type CreateLinkTokenResponse200Headers struct {
-	XRequestId string
-}
-
-// CreateLinkTokenResponse400Headers the declared response headers of an HTTP 400 response for CreateLinkToken
-type CreateLinkTokenResponse400Headers struct {
-	XRequestId string
-}
-
-// CreateLinkTokenResponse401Headers the declared response headers of an HTTP 401 response for CreateLinkToken
-type CreateLinkTokenResponse401Headers struct {
-	XRequestId string
-}
-
-// CreateLinkTokenResponse403Headers the declared response headers of an HTTP 403 response for CreateLinkToken
-type CreateLinkTokenResponse403Headers struct {
-	XRequestId string
-}
-
-// CreateLinkTokenResponse429Headers the declared response headers of an HTTP 429 response for CreateLinkToken
-type CreateLinkTokenResponse429Headers struct {
-	RetryAfter string
-	XRequestId string
-}
-
-// CreateLinkTokenResponse5XXHeaders the declared response headers of an HTTP 5XX response for CreateLinkToken
-type CreateLinkTokenResponse5XXHeaders struct {
-	XRequestId string
-}
-
 type CreateLinkTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -788,18 +942,6 @@ type CreateLinkTokenResponse struct {
 	JSON429 *TooManyRequests
 	// JSON5XX the response for an HTTP 5XX `application/json` response
 	JSON5XX *ServerError
-	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *CreateLinkTokenResponse200Headers
-	// Headers400 the parsed response headers for an HTTP 400 response
-	Headers400 *CreateLinkTokenResponse400Headers
-	// Headers401 the parsed response headers for an HTTP 401 response
-	Headers401 *CreateLinkTokenResponse401Headers
-	// Headers403 the parsed response headers for an HTTP 403 response
-	Headers403 *CreateLinkTokenResponse403Headers
-	// Headers429 the parsed response headers for an HTTP 429 response
-	Headers429 *CreateLinkTokenResponse429Headers
-	// Headers5XX the parsed response headers for an HTTP 5XX response
-	Headers5XX *CreateLinkTokenResponse5XXHeaders
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -951,76 +1093,6 @@ func ParseCreateLinkTokenResponse(rsp *http.Response) (*CreateLinkTokenResponse,
 		}
 		response.JSON5XX = &dest
 
-	}
-
-	switch {
-	case rsp.StatusCode == 200:
-		var headers CreateLinkTokenResponse200Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers200 = &headers
-	case rsp.StatusCode == 400:
-		var headers CreateLinkTokenResponse400Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers400 = &headers
-	case rsp.StatusCode == 401:
-		var headers CreateLinkTokenResponse401Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers401 = &headers
-	case rsp.StatusCode == 403:
-		var headers CreateLinkTokenResponse403Headers
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers403 = &headers
-	case rsp.StatusCode == 429:
-		var headers CreateLinkTokenResponse429Headers
-		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.RetryAfter = value
-		}
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers429 = &headers
-	case rsp.StatusCode/100 == 5:
-		var headers CreateLinkTokenResponse5XXHeaders
-		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
-			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
-				return nil, err
-			}
-			headers.XRequestId = value
-		}
-		response.Headers5XX = &headers
 	}
 
 	return response, nil

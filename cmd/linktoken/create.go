@@ -15,7 +15,6 @@ import (
 
 	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
-	"github.com/mergelink/linktoken/gen"
 )
 
 const (
@@ -61,11 +60,11 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	)
 	fs.StringVar(&req.EndUserEmailAddress, "email", "", "the end user's email address (required)")
 	fs.StringVar(&req.EndUserOrganizationName, "org", "", "the end user's organization (required)")
-	fs.StringVar(&req.EndUserOriginId, "origin-id", "", "your ID for the end user (required)")
+	fs.StringVar(&req.EndUserOriginID, "origin-id", "", "your ID for the end user (required)")
 	fs.Var(&categories, "category", "an integration category, repeatable or comma-separated: hris, ats, accounting, ticketing, crm, mktg, filestorage, knowledgebase (required)")
 	fs.StringVar(&req.Integration, "integration", "", "the slug of a pre-selected integration, such as bamboohr")
 	fs.IntVar(&req.LinkExpiryMins, "expiry", 0, "minutes the token is valid: 30 to 720, or up to 10080 with -magic-link (default 30)")
-	fs.BoolVar(&req.ShouldCreateMagicLinkUrl, "magic-link", false, "also create a Magic Link URL")
+	fs.BoolVar(&req.ShouldCreateMagicLinkURL, "magic-link", false, "also create a Magic Link URL")
 	fs.BoolVar(&req.HideAdminMagicLink, "hide-admin-magic-link", false, "hide the Magic Link on the Admin Needed screen")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `Usage: linktoken create [flags]
@@ -156,8 +155,8 @@ Flags:
 		return exitOK
 	}
 	fmt.Fprintln(stdout, tok.LinkToken)
-	if tok.MagicLinkUrl != "" {
-		fmt.Fprintln(stdout, tok.MagicLinkUrl)
+	if tok.MagicLinkURL != "" {
+		fmt.Fprintln(stdout, tok.MagicLinkURL)
 	}
 	return exitOK
 }
@@ -184,12 +183,12 @@ func reportError(stderr io.Writer, err error) int {
 }
 
 // readScopes reads category_common_model_scopes from a JSON file, strictly.
-func readScopes(path string) (map[string][]gen.CommonModelScope, error) {
+func readScopes(path string) (map[string][]client.CommonModelScope, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var scopes map[string][]gen.CommonModelScope
+	var scopes map[string][]client.CommonModelScope
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&scopes); err != nil {

@@ -98,7 +98,7 @@ func TestCreateUsageErrors(t *testing.T) {
 		want []string
 	}{
 		{"no category", withKey, args("-base-url", srv.URL), []string{"categories: is required"}},
-		{"unknown category", withKey, args("-base-url", srv.URL, "-category", "payroll"), []string{"categories[0]", "payroll"}},
+		{"unknown category", withKey, args("-base-url", srv.URL, "-category", "payroll"), []string{"/categories/0", "payroll"}},
 		{"expiry 721", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "721"), []string{"link_expiry_mins", "720"}},
 		{"expiry 10081 with magic link", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "10081", "-magic-link"), []string{"link_expiry_mins", "at most 10080"}},
 		{"expiry 29", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "29"), []string{"link_expiry_mins", "at least 30"}},

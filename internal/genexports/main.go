@@ -1,0 +1,284 @@
+// Command genexports writes client/models.gen.go: an alias in package client
+// for every generated type a caller builds or receives through
+// CreateLinkToken, and a constant for every value of their enums, so users
+// never import gen and no name is decided by hand. It reads the generated
+// source of package gen (whose names come from the spec and oapi-codegen's
+// settings) and starts from the operation's request body and its 200
+// response.
+//
+//	go run ./internal/genexports -gen gen/linktoken.gen.go -out client/models.gen.go
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/parser"
+	"go/token"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const (
+	// requestAlias is the generated alias of the operation's request body.
+	requestAlias = "CreateLinkTokenJSONRequestBody"
+	// responseStruct and successField locate the 200 response's body type.
+	responseStruct = "CreateLinkTokenResponse"
+	successField   = "JSON200"
+	genImport      = "github.com/mergelink/linktoken/gen"
+)
+
+func main() {
+	genFile := flag.String("gen", "../gen/linktoken.gen.go", "the generated source of package gen")
+	out := flag.String("out", "models.gen.go", "the file to write")
+	pkg := flag.String("package", "client", "the package of the written file")
+	flag.Parse()
+	src, err := generate(*genFile, *pkg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "genexports:", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "genexports:", err)
+		os.Exit(1)
+	}
+}
+
+// genPackage is what generate needs to know of package gen.
+type genPackage struct {
+	types  map[string]*ast.TypeSpec
+	docs   map[string]string
+	consts map[string][]enumConst // by type name, in source order
+}
+
+type enumConst struct {
+	name, value, doc string
+}
+
+func parseGen(path string) (*genPackage, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	p := &genPackage{types: map[string]*ast.TypeSpec{}, docs: map[string]string{}, consts: map[string][]enumConst{}}
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			switch s := spec.(type) {
+			case *ast.TypeSpec:
+				p.types[s.Name.Name] = s
+				doc := s.Doc
+				if doc == nil {
+					doc = gd.Doc
+				}
+				p.docs[s.Name.Name] = doc.Text()
+			case *ast.ValueSpec:
+				if gd.Tok != token.CONST || s.Type == nil || len(s.Names) != 1 || len(s.Values) != 1 {
+					continue
+				}
+				typ, ok := s.Type.(*ast.Ident)
+				lit, isLit := s.Values[0].(*ast.BasicLit)
+				if !ok || !isLit || lit.Kind != token.STRING {
+					continue
+				}
+				v, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					return nil, err
+				}
+				p.consts[typ.Name] = append(p.consts[typ.Name], enumConst{name: s.Names[0].Name, value: v})
+			}
+		}
+	}
+	return p, nil
+}
+
+// roots returns the request and success-response types of the operation.
+func (p *genPackage) roots() ([]string, error) {
+	req, ok := p.types[requestAlias]
+	if !ok {
+		return nil, fmt.Errorf("gen has no %s", requestAlias)
+	}
+	reqName, ok := req.Type.(*ast.Ident)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a named type", requestAlias)
+	}
+	resp, ok := p.types[responseStruct]
+	if !ok {
+		return nil, fmt.Errorf("gen has no %s", responseStruct)
+	}
+	st, ok := resp.Type.(*ast.StructType)
+	if !ok {
+		return nil, fmt.Errorf("%s is not a struct", responseStruct)
+	}
+	for _, field := range st.Fields.List {
+		if len(field.Names) == 1 && field.Names[0].Name == successField {
+			if star, ok := field.Type.(*ast.StarExpr); ok {
+				if id, ok := star.X.(*ast.Ident); ok {
+					return []string{reqName.Name, id.Name}, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s has no %s *T field", responseStruct, successField)
+}
+
+// reachable returns the gen types reachable from roots through struct
+// fields, maps, slices and pointers, sorted by name.
+func (p *genPackage) reachable(roots []string) []string {
+	seen := map[string]bool{}
+	var visit func(e ast.Expr)
+	visit = func(e ast.Expr) {
+		switch t := e.(type) {
+		case *ast.Ident:
+			spec, ok := p.types[t.Name]
+			if !ok || seen[t.Name] {
+				return
+			}
+			seen[t.Name] = true
+			visit(spec.Type)
+		case *ast.StarExpr:
+			visit(t.X)
+		case *ast.ArrayType:
+			visit(t.Elt)
+		case *ast.MapType:
+			visit(t.Key)
+			visit(t.Value)
+		case *ast.StructType:
+			for _, f := range t.Fields.List {
+				visit(f.Type)
+			}
+		}
+	}
+	for _, r := range roots {
+		visit(&ast.Ident{Name: r})
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func generate(genFile, pkg string) ([]byte, error) {
+	p, err := parseGen(genFile)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := p.roots()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Code generated by internal/genexports from gen/linktoken.gen.go; DO NOT EDIT.\n\n")
+	fmt.Fprintf(&b, "package %s\n\nimport %q\n", pkg, genImport)
+	for _, name := range p.reachable(roots) {
+		spec := p.types[name]
+		b.WriteString("\n")
+		writeComment(&b, p.docs[name])
+		if st, ok := spec.Type.(*ast.StructType); ok {
+			writeFields(&b, st)
+		}
+		fmt.Fprintf(&b, "type %s = gen.%s\n", name, name)
+		if consts := p.consts[name]; len(consts) > 0 {
+			writeEnum(&b, name, consts)
+		}
+	}
+	if len(p.consts) == 0 {
+		return nil, errors.New("gen declares no enum constants")
+	}
+	out, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("format: %w\n%s", err, b.Bytes())
+	}
+	return out, nil
+}
+
+func writeComment(b *bytes.Buffer, text string) {
+	text = strings.TrimRight(text, "\n")
+	for _, line := range strings.Split(text, "\n") {
+		if line == "" {
+			b.WriteString("//\n")
+			continue
+		}
+		b.WriteString("// " + line + "\n")
+	}
+}
+
+// writeFields lists a struct's fields in its doc comment, so "go doc" on the
+// alias shows what to fill in.
+func writeFields(b *bytes.Buffer, st *ast.StructType) {
+	var lines []string
+	for _, f := range st.Fields.List {
+		if len(f.Names) != 1 || f.Tag == nil {
+			continue
+		}
+		tag, err := strconv.Unquote(f.Tag.Value)
+		if err != nil {
+			continue
+		}
+		jsonName, opts, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+		if jsonName == "" || jsonName == "-" {
+			continue
+		}
+		need := "required"
+		if strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero") {
+			need = "optional"
+		}
+		line := fmt.Sprintf("  - %s (%s, %s)", f.Names[0].Name, jsonName, need)
+		if s := summary(f.Names[0].Name, f.Doc.Text()); s != "" {
+			line += ": " + s
+		}
+		lines = append(lines, line)
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("//\n// Fields (Go name, JSON name, whether the spec requires it):\n//\n")
+	for _, l := range lines {
+		b.WriteString("//" + l + "\n")
+	}
+}
+
+// summary is the first sentence of a field's doc, without the leading name
+// oapi-codegen puts there.
+func summary(name, doc string) string {
+	doc = strings.TrimPrefix(strings.TrimSpace(doc), name+" ")
+	if i := strings.Index(doc, "\n\n"); i >= 0 {
+		doc = doc[:i]
+	}
+	doc = strings.Join(strings.Fields(doc), " ")
+	if i := strings.Index(doc, ". "); i >= 0 {
+		doc = doc[:i+1]
+	}
+	return doc
+}
+
+func writeEnum(b *bytes.Buffer, typ string, consts []enumConst) {
+	fmt.Fprintf(b, "\n// The values of %s.\nconst (\n", typ)
+	for _, c := range consts {
+		fmt.Fprintf(b, "\t%s = gen.%s // %q\n", c.name, c.name, c.value)
+	}
+	b.WriteString(")\n")
+	fmt.Fprintf(b, "\n// %sValues returns every value of %s the spec defines, sorted.\n", typ, typ)
+	fmt.Fprintf(b, "func %sValues() []%s {\n\treturn []%s{", typ, typ, typ)
+	sorted := append([]enumConst(nil), consts...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].value < sorted[j].value })
+	for i, c := range sorted {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.name)
+	}
+	b.WriteString("}\n}\n")
+}
