@@ -1,7 +1,8 @@
 # Run "make help" for the list of targets.
 GO          ?= go
 OAPI_CODEGEN_PKG = github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
-STATICCHECK_PKG = honnef.co/go/tools/cmd/staticcheck
+# Tools outside go.mod, run pinned with "go run pkg@version" so importers never see them.
+STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # cmd/specdiff is its own module (oasdiff's dependencies stay out of the root one).
 SPECDIFF_DIR = cmd/specdiff
 # OURS and GEN_DIR can be overridden to check another copy of the spec or of gen/.
@@ -48,8 +49,8 @@ lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd $(SPECDIFF_DIR) && $(GO) vet ./...
-	$(GO) run $(STATICCHECK_PKG) ./...
-	$(GO) build -o bin/staticcheck $(STATICCHECK_PKG) && cd $(SPECDIFF_DIR) && ../../bin/staticcheck ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd $(SPECDIFF_DIR) && $(GO) run $(STATICCHECK) ./...
 	$(GO) test -count=1 -run 'TestSpec' ./openapi
 
 test: ## Run every test with the race detector (both modules).

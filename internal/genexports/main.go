@@ -58,7 +58,7 @@ type genPackage struct {
 }
 
 type enumConst struct {
-	name, value, doc string
+	name, value string
 }
 
 func parseGen(path string) (*genPackage, error) {
