@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"sync"
+
+	"github.com/mergelink/linktoken/client"
 )
 
 // defaultValidator is shared by transports and mocks that are not given one.
@@ -40,15 +42,10 @@ func (r *Recorder) Violations() []*ContractError {
 	return append([]*ContractError(nil), r.errs...)
 }
 
-func (r *Recorder) record(err error) error {
-	ce, ok := err.(*ContractError)
-	if !ok {
-		return err // not a violation: a failure to read the body
-	}
+func (r *Recorder) record(ce *ContractError) {
 	r.mu.Lock()
 	r.errs = append(r.errs, ce)
 	r.mu.Unlock()
-	return nil
 }
 
 type transport struct {
@@ -73,58 +70,70 @@ func NewTransport(next http.RoundTripper, opts ...TransportOption) http.RoundTri
 	return t
 }
 
-// RoundTrip implements http.RoundTripper. It does not modify req: it
-// validates and sends a clone with a buffered body.
+// RoundTrip implements http.RoundTripper. It reads the request body once,
+// closes it (as every RoundTripper must), validates the request from that
+// buffer, sends a shallow copy carrying the buffer (req itself is not
+// modified), and validates the response from its buffered body, which the
+// caller then reads.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	v := t.validator
 	if v == nil {
 		var err error
 		if v, err = defaultValidator(); err != nil {
+			closeBody(req)
 			return nil, err
 		}
 	}
-	body, err := requestBody(req)
+	rc := req.Body // readBody closes it; req keeps its own field
+	body, err := readBody(&rc)
 	if err != nil {
 		return nil, fmt.Errorf("contracttest: read request body: %w", err)
 	}
-	out := req.Clone(req.Context())
-	out.Body = io.NopCloser(bytes.NewReader(body))
-	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	// ValidateRequest leaves out.Body readable from the start.
-	if err := t.check(v.ValidateRequest(out)); err != nil {
+	vs := v.operationViolations(req)
+	if vs == nil {
+		vs = v.requestViolations(req.Header, body)
+	}
+	if err := t.check("request", vs); err != nil {
 		return nil, err
+	}
+	out := new(http.Request)
+	*out = *req
+	if body != nil {
+		out.Body = io.NopCloser(bytes.NewReader(body))
+		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+		out.ContentLength = int64(len(body))
 	}
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.check(v.ValidateResponse(out, resp)); err != nil {
+	respBody, err := readBody(&resp.Body)
+	if err != nil {
 		_ = resp.Body.Close()
+		return nil, fmt.Errorf("contracttest: read response body: %w", err)
+	}
+	if err := t.check("response", v.responseViolations(resp.StatusCode, resp.Header, respBody)); err != nil {
 		return nil, err
 	}
 	return resp, nil
 }
 
-func (t *transport) check(err error) error {
-	if err == nil || t.recorder == nil {
-		return err
+// check turns violations into a *ContractError, or records them and returns
+// nil when the transport records.
+func (t *transport) check(side string, vs client.Violations) error {
+	if len(vs) == 0 {
+		return nil
 	}
-	return t.recorder.record(err)
+	ce := newContractError(side, vs)
+	if t.recorder == nil {
+		return ce
+	}
+	t.recorder.record(ce)
+	return nil
 }
 
-// requestBody reads the body of req without consuming it: through GetBody
-// when it can, else by reading and replacing req.Body.
-func requestBody(req *http.Request) ([]byte, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return nil, nil
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
 	}
-	if req.GetBody != nil {
-		rc, err := req.GetBody()
-		if err != nil {
-			return nil, err
-		}
-		defer rc.Close()
-		return io.ReadAll(io.LimitReader(rc, maxBodyBytes+1))
-	}
-	return readBody(&req.Body)
 }

@@ -108,3 +108,49 @@ func TestTransportDoesNotModifyTheRequest(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, headers, req.Header)
 }
+
+// closeRecorder is a request body that records whether it was closed.
+type closeRecorder struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }
+
+// TestTransportClosesTheRequestBody: like every http.RoundTripper, the
+// transport closes the caller's request body, whether the request is sent,
+// refused for breaking the spec, or fails.
+func TestTransportClosesTheRequestBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(contracttest.NewMock())
+	t.Cleanup(srv.Close)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	cases := []struct {
+		name, url, body string
+		wantErr         bool
+	}{
+		{"sent", srv.URL, minimalBody, false},
+		{"refused for breaking the spec", srv.URL, `{"categories":[]}`, true},
+		{"connection refused", gone.URL, minimalBody, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			body := &closeRecorder{Reader: strings.NewReader(tc.body)}
+			req, err := http.NewRequest(http.MethodPost, tc.url+"/link-token", body)
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key")
+			resp, err := contracttest.NewTransport(nil).RoundTrip(req)
+			if tc.wantErr {
+				require.Error(t, err)
+			} else {
+				require.NoError(t, err)
+				resp.Body.Close()
+			}
+			assert.True(t, body.closed, "the caller's body was closed")
+			assert.Same(t, body, req.Body, "the caller's request is not modified")
+		})
+	}
+}
