@@ -44,7 +44,7 @@ func newReference(t testing.TB) *reference {
 	withoutNot.Not = nil
 	return &reference{
 		withoutNot: &withoutNot,
-		route: &routers.Route{Spec: doc, Path: "/link-token", PathItem: item, Method: http.MethodPost, Operation: item.Post},
+		route:      &routers.Route{Spec: doc, Path: "/link-token", PathItem: item, Method: http.MethodPost, Operation: item.Post},
 		opts: &openapi3filter.Options{
 			MultiError: true, SkipSettingDefaults: true, IncludeResponseStatus: true,
 			AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
