@@ -1,134 +1,246 @@
 package contracttest_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
 	"github.com/mergelink/linktoken/gen"
+	"github.com/mergelink/linktoken/internal/benchdata"
 	"github.com/mergelink/linktoken/openapi"
 )
 
-// The benchmarks share one loopback server that answers every POST with a
-// fixed token, so that the ratios between them hold on a noisy machine.
-// "make bench" runs them and prints the ratio table.
+// The benchmarks compare sides as sub-benchmarks keyed "impl=<side>", the
+// baseline first, so that "make bench" (which runs them interleaved, in
+// alternating order, and summarises with benchstat -col /impl) prints each
+// side's ratio to the baseline with its spread. Every side checks, inside
+// its loop, that it did the same work: the same token decoded, or the same
+// verdict.
 
-const benchToken = `{"link_token":"necdP7FtdASl1fQwm62be2_dM4wBG8_GactqoUV0","integration_name":"BambooHR"}`
+// impl is one side of a comparison: setup returns the operation to time.
+type impl struct {
+	name  string
+	setup func(b *testing.B) func()
+}
 
+func runImpls(b *testing.B, impls []impl) {
+	for _, im := range benchdata.Order(impls) {
+		b.Run("impl="+im.name, func(b *testing.B) {
+			op := im.setup(b)
+			op() // once before timing: a failure shows up here
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				op()
+			}
+		})
+	}
+}
+
+// benchServer answers every POST with the benchmark token.
 func benchServer(b *testing.B) *httptest.Server {
 	b.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, benchToken)
+		_, _ = io.WriteString(w, benchdata.Token)
 	}))
 	b.Cleanup(srv.Close)
 	return srv
 }
 
-// benchRequest is a typical request: the required fields, an integration,
-// an expiry and a language.
-func benchRequest() client.LinkTokenRequest {
-	return client.LinkTokenRequest{
-		EndUserEmailAddress:     "ada@example.com",
-		EndUserOrganizationName: "Acme Corporation",
-		EndUserOriginID:         "user-4242",
-		Categories:              []client.Category{client.CategoryHRIS, client.CategoryATS},
-		Integration:             "bamboohr",
-		LinkExpiryMins:          60,
-		Language:                client.LanguageEnglish,
-	}
-}
+// benchTokenValue is the link token of benchdata.Token.
+const benchTokenValue = "necdP7FtdASl1fQwm62be2_dM4wBG8_GactqoUV0"
 
-// decodeToken decodes and closes a success body, as a hand-written caller would.
-func decodeToken(b *testing.B, resp *http.Response) {
+// wantToken decodes and closes a success body, as a hand-written caller
+// would, and fails unless it holds a token (the benchmark token, unless
+// anyToken: the mock makes a fresh one each time).
+func wantToken(b *testing.B, resp *http.Response, anyToken bool) {
 	var tok gen.LinkToken
 	err := json.NewDecoder(resp.Body).Decode(&tok)
 	resp.Body.Close()
-	if err != nil || tok.LinkToken == "" {
+	checkToken(b, tok.LinkToken, err, anyToken)
+}
+
+func checkToken(b *testing.B, token string, err error, anyToken bool) {
+	if err != nil || token == "" || (!anyToken && token != benchTokenValue) {
 		b.Fatal("no token:", err)
 	}
 }
 
-func BenchmarkRawNetHTTP(b *testing.B) {
-	srv := benchServer(b)
-	hc := srv.Client()
-	req := benchRequest()
-	b.ReportAllocs()
-	for b.Loop() {
+// rawCall is the floor of net/http: json.Marshal, http.NewRequest, Do,
+// decode. It is the baseline of BenchmarkCall and BenchmarkClientOverhead.
+func rawCall(b *testing.B, url string, hc *http.Client, anyToken bool) func() {
+	req := benchdata.Typical()
+	return func() {
 		body, err := json.Marshal(req)
 		if err != nil {
 			b.Fatal(err)
 		}
-		r, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", bytes.NewReader(body))
+		r, err := http.NewRequest(http.MethodPost, url+"/link-token", bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
 		}
 		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer bench-key")
+		r.Header.Set("Authorization", "Bearer "+benchdata.Key)
 		resp, err := hc.Do(r)
 		if err != nil {
 			b.Fatal(err)
 		}
-		decodeToken(b, resp)
+		wantToken(b, resp, anyToken)
 	}
 }
 
-func BenchmarkGeneratedClient(b *testing.B) {
-	srv := benchServer(b)
-	c, err := gen.NewClient(srv.URL, gen.WithHTTPClient(srv.Client()), gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
-		r.Header.Set("Authorization", "Bearer bench-key")
-		return nil
-	}))
+// wrapperCall is CreateLinkToken through the wrapper, validation on.
+func wrapperCall(b *testing.B, anyToken bool, opts ...client.Option) func() {
+	c, err := client.New(benchdata.Key, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := benchRequest()
+	req := benchdata.Typical()
 	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		resp, err := c.CreateLinkToken(ctx, req)
+	return func() {
+		tok, err := c.CreateLinkToken(ctx, req)
 		if err != nil {
 			b.Fatal(err)
 		}
-		decodeToken(b, resp)
+		checkToken(b, tok.LinkToken, nil, anyToken)
 	}
 }
 
-func BenchmarkCreateLinkToken(b *testing.B) {
-	srv := benchServer(b)
-	benchWrapper(b, srv.URL, srv.Client())
-}
-
-// benchWrapper measures CreateLinkToken through the wrapper sending with hc.
-func benchWrapper(b *testing.B, url string, hc *http.Client) {
-	c, err := client.New("bench-key", client.WithBaseURL(url), client.WithHTTPClient(hc))
+// tcpCall is the floor of the loopback round trip: a hand-written HTTP/1.1
+// exchange of fixed bytes on one kept-alive connection to the same server.
+func tcpCall(b *testing.B, url string) func() {
+	body, _ := json.Marshal(benchdata.Typical())
+	host := strings.TrimPrefix(url, "http://")
+	conn, err := net.Dial("tcp", host)
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := benchRequest()
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := c.CreateLinkToken(ctx, req); err != nil {
+	b.Cleanup(func() { conn.Close() })
+	reqBytes := []byte("POST /link-token HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n" +
+		"Authorization: Bearer " + benchdata.Key + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
+	rd := bufio.NewReader(conn)
+	buf := make([]byte, 4096)
+	return func() {
+		if _, err := conn.Write(reqBytes); err != nil {
+			b.Fatal(err)
+		}
+		length := -1
+		for {
+			line, err := rd.ReadSlice('\n')
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(line) <= 2 {
+				break
+			}
+			if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+				length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+			}
+		}
+		if length != len(benchdata.Token) {
+			b.Fatal("unexpected response length", length)
+		}
+		if _, err := io.ReadFull(rd, buf[:length]); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
+// BenchmarkCall: one call over loopback to a server answering a fixed token,
+// by the raw net/http floor, a hand-written TCP exchange, the generated
+// client and the wrapper.
+func BenchmarkCall(b *testing.B) {
+	srv := benchServer(b)
+	runImpls(b, []impl{
+		{"raw", func(b *testing.B) func() { return rawCall(b, srv.URL, srv.Client(), false) }},
+		{"tcp", func(b *testing.B) func() { return tcpCall(b, srv.URL) }},
+		{"generated", func(b *testing.B) func() {
+			c, err := gen.NewClient(srv.URL, gen.WithHTTPClient(srv.Client()), gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+				r.Header.Set("Authorization", "Bearer "+benchdata.Key)
+				return nil
+			}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := benchdata.Typical()
+			ctx := context.Background()
+			return func() {
+				resp, err := c.CreateLinkToken(ctx, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				wantToken(b, resp, false)
+			}
+		}},
+		{"wrapper", func(b *testing.B) func() {
+			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.Client()))
+		}},
+	})
+}
+
+// memTransport answers every request in memory with the benchmark token:
+// what remains is the client's own code.
+type memTransport struct{}
+
+func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: 200, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(strings.NewReader(benchdata.Token)),
+		ContentLength: int64(len(benchdata.Token)), Request: r,
+	}, nil
+}
+
+// BenchmarkClientOverhead: the client's own code per call, with an
+// in-memory transport, against the raw net/http code on the same transport.
+func BenchmarkClientOverhead(b *testing.B) {
+	hc := &http.Client{Transport: memTransport{}}
+	runImpls(b, []impl{
+		{"raw", func(b *testing.B) func() { return rawCall(b, "http://127.0.0.1:9", hc, false) }},
+		{"wrapper", func(b *testing.B) func() {
+			return wrapperCall(b, false, client.WithBaseURL("http://127.0.0.1:9"), client.WithHTTPClient(hc))
+		}},
+	})
+}
+
+// BenchmarkValidatingTransport: the wrapper's call with and without
+// contracttest.NewTransport under it, over loopback.
+func BenchmarkValidatingTransport(b *testing.B) {
+	srv := benchServer(b)
+	runImpls(b, []impl{
+		{"without", func(b *testing.B) func() {
+			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.Client()))
+		}},
+		{"with", func(b *testing.B) func() {
+			hc := &http.Client{Transport: contracttest.NewTransport(srv.Client().Transport)}
+			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(hc))
+		}},
+	})
+}
+
 func BenchmarkValidateRequest(b *testing.B) {
-	req := benchRequest()
+	req := benchdata.Typical()
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := client.Validate(req); err != nil {
@@ -137,84 +249,145 @@ func BenchmarkValidateRequest(b *testing.B) {
 	}
 }
 
-// exchange is one request and its response, ready to validate repeatedly.
+// exchange is one request and its response, with fresh bodies each time.
 type exchange struct {
 	body []byte
 	req  *http.Request
 	resp *http.Response
 }
 
-func newExchange(b *testing.B, url string) *exchange {
-	body, err := json.Marshal(benchRequest())
-	if err != nil {
-		b.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, url, nil)
+func newExchange(body []byte) *exchange {
+	req, _ := http.NewRequest(http.MethodPost, benchdata.URL, nil)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer bench-key")
-	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}}
+	req.Header.Set("Authorization", "Bearer "+benchdata.Key)
+	resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"req-1"}}}
 	return &exchange{body: body, req: req, resp: resp}
 }
 
-// reset gives the request and response fresh bodies.
 func (e *exchange) reset() {
 	e.req.Body = io.NopCloser(bytes.NewReader(e.body))
-	e.resp.Body = io.NopCloser(strings.NewReader(benchToken))
+	e.req.ContentLength = int64(len(e.body))
+	e.resp.Body = io.NopCloser(strings.NewReader(benchdata.Token))
 }
 
-func BenchmarkValidatorExchange(b *testing.B) {
-	v, err := contracttest.NewValidator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	ex := newExchange(b, "http://127.0.0.1:4010/link-token")
-	b.ReportAllocs()
-	for b.Loop() {
-		ex.reset()
-		if err := v.ValidateRequest(ex.req); err != nil {
-			b.Fatal(err)
-		}
-		if err := v.ValidateResponse(ex.req, ex.resp); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkExchange: validating one request and its response, by kin-openapi
+// used plainly (openapi3filter with a gorillamux router built once, the
+// Validator's options) and by the Validator, on each body of
+// benchdata.Sizes. Both must accept every exchange. The peer validator
+// (pb33f/libopenapi-validator) runs the same exchanges in
+// internal/peerbench, a module of its own.
+func BenchmarkExchange(b *testing.B) {
+	for _, size := range benchdata.Sizes() {
+		b.Run("size="+size.Name, func(b *testing.B) {
+			runImpls(b, []impl{
+				{"kin", func(b *testing.B) func() {
+					doc, err := openapi.Load()
+					if err != nil {
+						b.Fatal(err)
+					}
+					router, err := gorillamux.NewRouter(doc)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ref := newReference(b)
+					ex := newExchange(size.Body)
+					ctx := context.Background()
+					return func() {
+						ex.reset()
+						route, params, err := router.FindRoute(ex.req)
+						if err != nil {
+							b.Fatal(err)
+						}
+						in := &openapi3filter.RequestValidationInput{Request: ex.req, PathParams: params, Route: route, Options: ref.opts}
+						if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+							b.Fatal(err)
+						}
+						out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: 200, Header: ex.resp.Header, Options: ref.opts}
+						out.SetBodyBytes([]byte(benchdata.Token))
+						if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}},
+				{"ours", func(b *testing.B) func() {
+					v, err := contracttest.NewValidator()
+					if err != nil {
+						b.Fatal(err)
+					}
+					ex := newExchange(size.Body)
+					return func() {
+						ex.reset()
+						if err := v.ValidateRequest(ex.req); err != nil {
+							b.Fatal(err)
+						}
+						if err := v.ValidateResponse(ex.req, ex.resp); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}},
+			})
+		})
 	}
 }
 
-// BenchmarkValidatorExchangeNaive is the baseline a user would write by hand:
-// load the spec, build a router and validate, on every call.
-func BenchmarkValidatorExchangeNaive(b *testing.B) {
-	raw := openapi.Spec()
-	ex := newExchange(b, "http://127.0.0.1:4010/link-token")
-	opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true, IncludeResponseStatus: true}
-	b.ReportAllocs()
-	for b.Loop() {
-		ex.reset()
-		doc, err := openapi.Parse(raw)
-		if err != nil {
-			b.Fatal(err)
-		}
-		doc.Servers = openapi3.Servers{{URL: "http://127.0.0.1:4010"}}
-		router, err := gorillamux.NewRouter(doc)
-		if err != nil {
-			b.Fatal(err)
-		}
-		route, params, err := router.FindRoute(ex.req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		in := &openapi3filter.RequestValidationInput{Request: ex.req, PathParams: params, Route: route, Options: opts}
-		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
-			b.Fatal(err)
-		}
-		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: 200, Header: ex.resp.Header, Options: opts}
-		out.SetBodyBytes([]byte(benchToken))
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkConcurrent: calls per second with N calls in flight against the
+// spec-validating mock, and the new TCP connections the run opened
+// ("newconns", the whole run; with no churn it stays at most N). Sides: the
+// wrapper with its default transport, and raw net/http with a pool sized to
+// the calls in flight (the best raw configuration measured) or capped at 64
+// connections.
+func BenchmarkConcurrent(b *testing.B) {
+	for _, inflight := range []int{1, 8, 64, 512} {
+		b.Run("inflight="+strconv.Itoa(inflight), func(b *testing.B) {
+			pooled := func(idle, max int) *http.Client {
+				t := http.DefaultTransport.(*http.Transport).Clone()
+				t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = 0, idle, max
+				return &http.Client{Transport: t}
+			}
+			for _, side := range benchdata.Order([]impl{
+				{"raw-pool", func(b *testing.B) func() { return nil }},
+				{"raw-cap64", func(b *testing.B) func() { return nil }},
+				{"wrapper", func(b *testing.B) func() { return nil }},
+			}) {
+				b.Run("impl="+side.name, func(b *testing.B) {
+					var conns atomic.Int64
+					srv := httptest.NewUnstartedServer(contracttest.NewMock())
+					srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+						if s == http.StateNew {
+							conns.Add(1)
+						}
+					}
+					srv.Start()
+					defer srv.Close()
+					var call func()
+					switch side.name {
+					case "raw-pool":
+						call = rawCall(b, srv.URL, pooled(inflight, 0), true)
+					case "raw-cap64":
+						call = rawCall(b, srv.URL, pooled(64, 64), true)
+					default:
+						call = wrapperCall(b, true, client.WithBaseURL(srv.URL))
+					}
+					call() // once before timing: a failure shows up here
+					b.ReportAllocs()
+					b.ResetTimer()
+					start := conns.Load()
+					if inflight == 1 {
+						for b.Loop() {
+							call()
+						}
+					} else {
+						b.SetParallelism(max(1, inflight/runtime.GOMAXPROCS(0)))
+						b.RunParallel(func(pb *testing.PB) {
+							for pb.Next() {
+								call()
+							}
+						})
+					}
+					b.ReportMetric(float64(conns.Load()-start), "newconns")
+				})
+			}
+		})
 	}
 }
 
-func BenchmarkTransport(b *testing.B) {
-	srv := benchServer(b)
-	benchWrapper(b, srv.URL, &http.Client{Transport: contracttest.NewTransport(srv.Client().Transport)})
-}
