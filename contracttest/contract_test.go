@@ -27,6 +27,7 @@ type contractCase struct {
 	RawBody    *string           `json:"raw_body"`
 	Live       *bool             `json:"live"` // false: the live API decides this case differently
 	WhyNotLive string            `json:"why_not_live"`
+	Prism      *prismDifference  `json:"prism"` // set where Prism's mock answers another status
 	Expect     struct {
 		Status  int      `json:"status"`
 		Fields  []string `json:"fields"`  // fields the error body must name
@@ -50,9 +51,26 @@ func loadCases(t *testing.T) []contractCase {
 		require.NoError(t, dec.Decode(&c), f)
 		require.NotEmpty(t, c.Name, f)
 		require.NotZero(t, c.Expect.Status, f)
+		if c.Prism != nil {
+			require.NotZero(t, c.Prism.Status, "%s: prism.status", f)
+			require.NotEmpty(t, c.Prism.Why, "%s: prism.why", f)
+			require.Equal(t, accepted(c.Prism.Status) != accepted(c.Expect.Status), c.Prism.VerdictDiffers,
+				"%s: prism.verdict_differs must say whether prism.status and expect.status disagree on accepting the request", f)
+		}
 		cases = append(cases, c)
 	}
 	return cases
+}
+
+// prismDifference records why Prism's mock of the spec answers a case with
+// another status than our mock.
+type prismDifference struct {
+	Status int    `json:"status"` // what Prism answers
+	Why    string `json:"why"`    // why Prism answers so
+	// VerdictDiffers must be true exactly when Status accepts the request and
+	// the case's expected status rejects it, or the reverse: Prism cannot
+	// tell, and Why says why.
+	VerdictDiffers bool `json:"verdict_differs"`
 }
 
 // target is where one mode of the suite sends its cases.
@@ -87,6 +105,14 @@ func TestContract(t *testing.T) {
 		}
 		t.Parallel()
 		runCases(t, cases, validator, target{baseURL: strings.TrimRight(base, "/"), key: key})
+	})
+	t.Run("prism", func(t *testing.T) {
+		base := os.Getenv("PRISM_BASE_URL")
+		if base == "" {
+			t.Skip("set PRISM_BASE_URL to run the suite against Prism's mock of the spec: npm ci --prefix .ci/oracles, then .ci/oracles/prism.sh go test -run TestContract/prism ./contracttest")
+		}
+		t.Parallel()
+		runPrismCases(t, cases, strings.TrimRight(base, "/"))
 	})
 	t.Run("live", func(t *testing.T) {
 		key := os.Getenv(client.EnvAPIKey)
@@ -140,6 +166,42 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 		})
 	}
 }
+
+// runPrismCases sends every case to Prism's mock of the spec, a reading of
+// openapi/link-token.yaml that shares no code with ours, and checks that it
+// answers the case's status, or the one the case's "prism" entry names and
+// explains. Prism answers with the spec's fixed examples, so bodies and the
+// named fields are not compared, and neither are Prism's answers validated:
+// its examples are the spec's own, which Spectral checks against the schemas.
+func runPrismCases(t *testing.T, cases []contractCase, base string) {
+	hc := &http.Client{Timeout: 30 * time.Second}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			// Prism serves the operation at /link-token: it drops the path of
+			// the spec's servers (/api/mktg/v1) as request() does.
+			req := c.request(t, target{baseURL: base, key: "prism-key"})
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+
+			want := c.Expect.Status
+			if c.Prism != nil {
+				want = c.Prism.Status
+				t.Logf("Prism answers %d where our mock answers %d: %s", c.Prism.Status, c.Expect.Status, c.Prism.Why)
+			}
+			require.Equal(t, want, resp.StatusCode, "Prism's status; body: %.300s", body)
+			if accepted(resp.StatusCode) != accepted(c.Expect.Status) {
+				t.Logf("the verdicts differ, as the case declares")
+			}
+		})
+	}
+}
+
+// accepted is a status's verdict on the request: accepted or rejected.
+func accepted(status int) bool { return status >= 200 && status < 300 }
 
 func (c contractCase) request(t *testing.T, tg target) *http.Request {
 	t.Helper()
