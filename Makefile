@@ -9,11 +9,14 @@ SPECDIFF_DIR = cmd/specdiff
 OURS        ?= openapi/link-token.yaml
 GEN_DIR     ?= gen
 MODELS      ?= client/models.gen.go
+# Spectral and Prism, pinned in .ci/oracles; .ci/run installs them.
+ORACLES_DIR = .ci/oracles
+NPM_CI      = npm ci --prefix $(ORACLES_DIR) --omit=dev --ignore-scripts --no-audit --no-fund
 # Acknowledged breaking changes, read by "make breaking".
 ALLOW       ?= $(wildcard openapi/allowed-breaking.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test ci contract contract-live breaking upstream bin/specdiff bench fuzz
+.PHONY: help generate check-generated lint test ci oracles contract contract-live breaking upstream bin/specdiff bench fuzz
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +60,11 @@ test: ## Run every test with the race detector (both modules).
 	$(GO) test -race -count=1 ./...
 	cd $(SPECDIFF_DIR) && $(GO) test -race -count=1 ./...
 
+oracles: ## Spectral lints the spec; Prism's mock of the spec answers every contract case as ours does. Needs: npm ci of .ci/oracles.
+	@test -x $(ORACLES_DIR)/node_modules/.bin/spectral || { echo "oracles: install Spectral and Prism first, as .ci/run does: $(NPM_CI)"; exit 2; }
+	$(ORACLES_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml -F hint $(OURS)
+	SPEC=$(OURS) $(ORACLES_DIR)/prism.sh $(GO) test -count=1 -run 'TestContract/prism' ./contracttest
+
 bin/specdiff:
 	$(GO) build -C $(SPECDIFF_DIR) -o $(CURDIR)/bin/specdiff .
 
@@ -98,5 +106,5 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
 	done
 
-ci: check-generated lint test ## What CI runs: check-generated, lint, test, and each fuzz target for a few seconds.
+ci: check-generated lint test oracles ## What CI runs: check-generated, lint, test, oracles, and each fuzz target for a few seconds.
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
