@@ -23,7 +23,7 @@ func FuzzMock(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	mock := contracttest.NewMock(contracttest.WithMockValidator(v))
+	mock := newMock(f, contracttest.WithMockValidator(v))
 	f.Fuzz(func(t *testing.T, body, contentType, auth string) {
 		req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)

@@ -25,39 +25,42 @@ type Step struct {
 }
 
 // MockOption configures NewMock.
-type MockOption func(*mock)
+type MockOption func(*Mock)
 
 // WithScript makes the mock answer its first requests with these statuses,
 // in order (a 4xx or 5xx with the spec's error body), then normally. For
 // example 429 with Retry-After, 503, then 200.
 func WithScript(steps ...Step) MockOption {
-	return func(m *mock) { m.script = append(m.script, steps...) }
+	return func(m *Mock) { m.script = append(m.script, steps...) }
 }
 
 // WithLatency delays every answer by d (or until the request is canceled).
 func WithLatency(d time.Duration) MockOption {
-	return func(m *mock) { m.latency = d }
+	return func(m *Mock) { m.latency = d }
 }
 
 // OnRequest calls fn with each request the mock receives and its body,
 // before answering. fn may be called concurrently.
 func OnRequest(fn func(r *http.Request, body []byte)) MockOption {
-	return func(m *mock) { m.onRequest = fn }
+	return func(m *Mock) { m.onRequest = fn }
 }
 
 // WithLogger makes the mock log one line per request: method, path, status,
 // latency and the fields that broke the spec. It never logs the
 // Authorization header or any body value.
 func WithLogger(l *slog.Logger) MockOption {
-	return func(m *mock) { m.logger = l }
+	return func(m *Mock) { m.logger = l }
 }
 
 // WithMockValidator makes the mock use v instead of the shared default.
 func WithMockValidator(v *Validator) MockOption {
-	return func(m *mock) { m.validator = v }
+	return func(m *Mock) { m.validator = v }
 }
 
-type mock struct {
+// Mock is a spec-validating stand-in for POST /link-token: an http.Handler
+// to serve with httptest.NewServer or an http.Server. It is safe for
+// concurrent use.
+type Mock struct {
 	validator *Validator
 	latency   time.Duration
 	onRequest func(*http.Request, []byte)
@@ -67,7 +70,7 @@ type mock struct {
 	script []Step
 }
 
-// NewMock returns a handler that behaves as the spec says POST /link-token
+// NewMock returns a mock that behaves as the spec says POST /link-token
 // does, at any path ending in /link-token:
 //   - a missing or malformed "Authorization: Bearer" header: 401;
 //   - a request that breaks the spec (the expiry rule included): 400 with
@@ -77,15 +80,25 @@ type mock struct {
 //     should_create_magic_link_url is true.
 //
 // Every answer carries an X-Request-Id header.
-func NewMock(opts ...MockOption) http.Handler {
-	m := &mock{}
+func NewMock(opts ...MockOption) (*Mock, error) {
+	m := &Mock{}
 	for _, opt := range opts {
-		opt(m)
+		if opt != nil {
+			opt(m)
+		}
 	}
-	return m
+	if m.validator == nil {
+		v, err := defaultValidator()
+		if err != nil {
+			return nil, err
+		}
+		m.validator = v
+	}
+	return m, nil
 }
 
-func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers one request as described by NewMock.
+func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	status, fields := m.serve(w, r)
 	if m.logger != nil {
@@ -99,7 +112,7 @@ func (m *mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve answers r and returns the status and the fields that broke the spec.
-func (m *mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
+func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 	w.Header().Set("X-Request-Id", "mock-"+randomToken(9))
 	if !strings.HasSuffix(r.URL.Path, operationPath) {
 		http.NotFound(w, r)
@@ -126,16 +139,10 @@ func (m *mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 		}
 		return writeError(w, step.Status, gen.Error{Detail: scriptedDetail(step.Status)}), nil
 	}
-	v := m.validator
-	if v == nil {
-		if v, err = defaultValidator(); err != nil {
-			return writeError(w, http.StatusInternalServerError, gen.Error{Detail: err.Error()}), nil
-		}
-	}
 	if !validBearer(r.Header.Get("Authorization")) {
 		return writeError(w, http.StatusUnauthorized, gen.Error{Detail: "Authentication credentials were not provided or are malformed."}), nil
 	}
-	if err := v.ValidateRequest(r); err != nil {
+	if err := m.validator.ValidateRequest(r); err != nil {
 		ce, ok := err.(*ContractError)
 		if !ok {
 			return writeError(w, http.StatusBadRequest, gen.Error{Detail: err.Error()}), nil
@@ -163,7 +170,7 @@ func (m *mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 }
 
 // next pops the next scripted step, if any.
-func (m *mock) next() (Step, bool) {
+func (m *Mock) next() (Step, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.script) == 0 {

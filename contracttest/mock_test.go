@@ -43,7 +43,7 @@ func ada() client.LinkTokenRequest {
 
 func TestMockAnswers(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	c := validatedClient(t, srv.URL)
 	ctx := context.Background()
@@ -87,7 +87,7 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 	t.Parallel()
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	cases := []struct {
 		name   string
@@ -137,7 +137,7 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 
 func TestMockScriptDrivesTheClientsRetries(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+	srv := httptest.NewServer(newMock(t, contracttest.WithScript(
 		contracttest.Step{Status: 429, RetryAfter: "0"},
 		contracttest.Step{Status: 503, RetryAfter: "0"},
 	)))
@@ -147,7 +147,7 @@ func TestMockScriptDrivesTheClientsRetries(t *testing.T) {
 	require.NoError(t, err, "429, 503, then 200 within two retries")
 	assert.NotEmpty(t, tok.LinkToken)
 
-	srv2 := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+	srv2 := httptest.NewServer(newMock(t, contracttest.WithScript(
 		contracttest.Step{Status: 500}, contracttest.Step{Status: 502, RetryAfter: "0"}, contracttest.Step{Status: 401})))
 	t.Cleanup(srv2.Close)
 	_, err = validatedClient(t, srv2.URL, client.WithMaxRetries(1)).CreateLinkToken(context.Background(), ada())
@@ -163,7 +163,7 @@ func TestMockLatencyAndHook(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var seen []string
-	srv := httptest.NewServer(contracttest.NewMock(
+	srv := httptest.NewServer(newMock(t,
 		contracttest.WithLatency(300*time.Millisecond),
 		contracttest.OnRequest(func(r *http.Request, body []byte) {
 			mu.Lock()
@@ -197,7 +197,7 @@ func TestMockLogsNoSecrets(t *testing.T) {
 		defer mu.Unlock()
 		return buf.Write(p)
 	}), nil))
-	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithLogger(logger)))
+	srv := httptest.NewServer(newMock(t, contracttest.WithLogger(logger)))
 	t.Cleanup(srv.Close)
 	c := validatedClient(t, srv.URL)
 	_, err := c.CreateLinkToken(context.Background(), ada())
@@ -226,3 +226,11 @@ func TestMockLogsNoSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// newMock builds a mock with opts, failing the test if NewMock refuses them.
+func newMock(tb testing.TB, opts ...contracttest.MockOption) *contracttest.Mock {
+	tb.Helper()
+	m, err := contracttest.NewMock(opts...)
+	require.NoError(tb, err)
+	return m
+}

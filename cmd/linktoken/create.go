@@ -199,11 +199,15 @@ func readScopes(path string) (map[string][]client.CommonModelScope, error) {
 
 // startMock serves the contract suite's mock on a loopback port.
 func startMock() (url string, stop func(), err error) {
+	mock, err := contracttest.NewMock()
+	if err != nil {
+		return "", nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: contracttest.NewMock(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: mock, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

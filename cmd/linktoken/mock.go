@@ -45,13 +45,18 @@ Flags:
 		return code
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	mock, err := contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency))
+	if err != nil {
+		fmt.Fprintf(stderr, "linktoken: mock: %v\n", err)
+		return exitError
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "linktoken: mock: %v\n", err)
 		return exitError
 	}
 	srv := &http.Server{
-		Handler:           contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency)),
+		Handler:           mock,
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	logger.Info("mock listening", "url", "http://"+ln.Addr().String()+"/link-token")
