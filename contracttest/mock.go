@@ -5,23 +5,43 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/mergelink/linktoken/gen"
 )
 
-// Step is one scripted answer of the mock, for fault injection.
+// Step is one scripted answer of the mock, for fault injection. NewMock
+// rejects a step that would answer something the spec does not allow, unless
+// the step says so with Undocumented.
 type Step struct {
-	// Status is the status to answer with. 200 means "answer normally".
+	// Status is the status to answer with. 200 answers normally; any other
+	// status answers the spec's error body, {"detail": "..."}. It must be a
+	// status the spec documents for POST /link-token (in
+	// openapi/link-token.yaml: 200, 400, 401, 403, 429 and 5XX), unless
+	// Undocumented is set.
 	Status int
-	// RetryAfter, when set, is sent as the Retry-After header.
+	// RetryAfter, when set, is sent as the Retry-After header of an error
+	// answer. It must be a valid header value.
 	RetryAfter string
+	// Undocumented allows a Status in 200-599 that the spec does not
+	// document for the operation, such as 418 or 201, to see how a client
+	// copes with an answer outside the contract. Such an answer still has
+	// the spec's error body (none for 204 and 304). Setting it on a
+	// documented status is an error, so a script does not go stale
+	// silently when the spec changes.
+	Undocumented bool
 }
 
 // MockOption configures NewMock.
@@ -29,7 +49,8 @@ type MockOption func(*Mock)
 
 // WithScript makes the mock answer its first requests with these statuses,
 // in order (a 4xx or 5xx with the spec's error body), then normally. For
-// example 429 with Retry-After, 503, then 200.
+// example 429 with Retry-After, 503, then 200. NewMock checks each step
+// against the spec (see Step).
 func WithScript(steps ...Step) MockOption {
 	return func(m *Mock) { m.script = append(m.script, steps...) }
 }
@@ -94,7 +115,58 @@ func NewMock(opts ...MockOption) (*Mock, error) {
 		}
 		m.validator = v
 	}
+	for i, step := range m.script {
+		if err := checkStep(m.validator.route.Operation.Responses, step); err != nil {
+			return nil, fmt.Errorf("contracttest: NewMock: script step %d: %w", i+1, err)
+		}
+	}
 	return m, nil
+}
+
+// checkStep reports a step the mock cannot answer faithfully, or whose
+// status the operation's documented responses do not allow without
+// Undocumented.
+func checkStep(responses *openapi3.Responses, s Step) error {
+	if s.Status < 200 || s.Status > 599 {
+		return fmt.Errorf("status %d is not a final HTTP status (200-599)", s.Status)
+	}
+	if s.RetryAfter != "" {
+		if s.Status == http.StatusOK {
+			return errors.New("RetryAfter is sent only with an error status, not with 200")
+		}
+		if !validHeaderValue(s.RetryAfter) {
+			return fmt.Errorf("RetryAfter %q is not a valid header value", s.RetryAfter)
+		}
+	}
+	documented := responses != nil && (responses.Status(s.Status) != nil || responses.Default() != nil)
+	switch {
+	case !documented && !s.Undocumented:
+		return fmt.Errorf("status %d is not documented for POST %s (documented: %s); set Undocumented to answer it anyway",
+			s.Status, operationPath, documentedStatuses(responses))
+	case documented && s.Undocumented:
+		return fmt.Errorf("status %d is documented for POST %s; remove Undocumented", s.Status, operationPath)
+	}
+	return nil
+}
+
+// documentedStatuses lists the operation's documented responses: "200,
+// 400, 5XX".
+func documentedStatuses(responses *openapi3.Responses) string {
+	if responses == nil {
+		return "none"
+	}
+	return strings.Join(slices.Sorted(maps.Keys(responses.Map())), ", ")
+}
+
+// validHeaderValue reports whether s can be sent as a header value as is:
+// no control characters other than tab.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ServeHTTP answers one request as described by NewMock.
@@ -136,6 +208,10 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 	if step, ok := m.next(); ok && step.Status != http.StatusOK {
 		if step.RetryAfter != "" {
 			w.Header().Set("Retry-After", step.RetryAfter)
+		}
+		if !bodyAllowed(step.Status) {
+			w.WriteHeader(step.Status)
+			return step.Status, nil
 		}
 		return writeError(w, step.Status, gen.Error{Detail: scriptedDetail(step.Status)}), nil
 	}
@@ -214,6 +290,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
+}
+
+// bodyAllowed reports whether a response with this status may have a body.
+func bodyAllowed(status int) bool {
+	return status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 func scriptedDetail(status int) string {

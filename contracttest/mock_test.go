@@ -234,3 +234,99 @@ func newMock(tb testing.TB, opts ...contracttest.MockOption) *contracttest.Mock 
 	require.NoError(tb, err)
 	return m
 }
+
+// TestNewMockRejectsBadScripts: a step that would panic the mock, or answer
+// what the spec does not document without saying so, fails NewMock.
+func TestNewMockRejectsBadScripts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		step contracttest.Step
+		want string
+	}{
+		{"zero step", contracttest.Step{}, "status 0 is not a final HTTP status"},
+		{"status 1000", contracttest.Step{Status: 1000}, "status 1000 is not a final HTTP status"},
+		{"negative status", contracttest.Step{Status: -1}, "status -1"},
+		{"informational", contracttest.Step{Status: 100, Undocumented: true}, "status 100 is not a final HTTP status"},
+		{"undocumented 418", contracttest.Step{Status: 418}, "status 418 is not documented for POST /link-token (documented: 200, 400, 401, 403, 429, 5XX); set Undocumented"},
+		{"undocumented 201", contracttest.Step{Status: 201}, "status 201 is not documented"},
+		{"undocumented 404", contracttest.Step{Status: 404}, "status 404 is not documented"},
+		{"Undocumented on a documented status", contracttest.Step{Status: 503, Undocumented: true}, "status 503 is documented for POST /link-token; remove Undocumented"},
+		{"Undocumented on 200", contracttest.Step{Status: 200, Undocumented: true}, "status 200 is documented"},
+		{"Retry-After with 200", contracttest.Step{Status: 200, RetryAfter: "1"}, "RetryAfter is sent only with an error status"},
+		{"Retry-After with a line break", contracttest.Step{Status: 429, RetryAfter: "1\r\nX-Evil: 1"}, `RetryAfter "1\r\nX-Evil: 1" is not a valid header value`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := contracttest.NewMock(contracttest.WithScript(contracttest.Step{Status: 429}, tc.step))
+			require.Error(t, err)
+			assert.Nil(t, m)
+			assert.Contains(t, err.Error(), "contracttest: NewMock: script step 2: "+tc.want)
+		})
+	}
+}
+
+// TestMockScriptedAnswers: every documented status is answered as the spec
+// says, and an undocumented one only when the step is marked so.
+func TestMockScriptedAnswers(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	cases := []struct {
+		name       string
+		step       contracttest.Step
+		valid      bool // the answer matches the spec
+		detail     string
+		retryAfter string
+	}{
+		{"400", contracttest.Step{Status: 400}, true, "Bad Request", ""},
+		{"401", contracttest.Step{Status: 401}, true, "Invalid token.", ""},
+		{"403", contracttest.Step{Status: 403}, true, "You do not have permission to perform this action.", ""},
+		{"429 with Retry-After", contracttest.Step{Status: 429, RetryAfter: "7"}, true, "Request was throttled.", "7"},
+		{"500", contracttest.Step{Status: 500}, true, "A server error occurred.", ""},
+		{"599", contracttest.Step{Status: 599}, true, "A server error occurred.", ""},
+		{"undocumented 418", contracttest.Step{Status: 418, Undocumented: true}, false, "I'm a teapot", ""},
+		{"undocumented 201", contracttest.Step{Status: 201, Undocumented: true}, false, "Created", ""},
+		{"undocumented 204 has no body", contracttest.Step{Status: 204, Undocumented: true}, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMock(t, contracttest.WithScript(tc.step))
+			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			resp := rec.Result()
+			assert.Equal(t, tc.step.Status, resp.StatusCode)
+			assert.Equal(t, tc.retryAfter, resp.Header.Get("Retry-After"))
+			err := v.ValidateResponse(req, resp)
+			if tc.valid {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, "status")
+			}
+			if tc.detail == "" {
+				assert.Zero(t, rec.Body.Len())
+			} else {
+				assert.JSONEq(t, `{"detail":`+jsonString(tc.detail)+`}`, rec.Body.String())
+				assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			}
+
+			// The script is used up: the next answer is the normal one.
+			rec = httptest.NewRecorder()
+			req = httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			m.ServeHTTP(rec, req)
+			assert.Equal(t, 200, rec.Code)
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
