@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -187,17 +188,15 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 	w.Header().Set("X-Request-Id", "mock-"+randomToken(9))
 	if !strings.HasSuffix(r.URL.Path, operationPath) {
-		http.NotFound(w, r)
-		return http.StatusNotFound, nil
+		return writeError(w, http.StatusNotFound, errorBody{detail: "Not found: the mock serves only POST " + operationPath + " (under any prefix)."}), nil
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return http.StatusMethodNotAllowed, nil
+		return writeError(w, http.StatusMethodNotAllowed, errorBody{detail: "Method not allowed: the spec has only POST " + operationPath + "."}), nil
 	}
 	body, err := readBody(&r.Body)
 	if err != nil {
-		return writeError(w, http.StatusBadRequest, gen.Error{Detail: "The request body could not be read: " + err.Error()}), nil
+		return writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read: " + err.Error()}), nil
 	}
 	if m.onRequest != nil {
 		m.onRequest(r, body)
@@ -213,17 +212,17 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 			w.WriteHeader(step.Status)
 			return step.Status, nil
 		}
-		return writeError(w, step.Status, gen.Error{Detail: scriptedDetail(step.Status)}), nil
+		return writeError(w, step.Status, errorBody{detail: scriptedDetail(step.Status)}), nil
 	}
 	if !validBearer(r.Header.Get("Authorization")) {
-		return writeError(w, http.StatusUnauthorized, gen.Error{Detail: "Authentication credentials were not provided or are malformed."}), nil
+		return writeError(w, http.StatusUnauthorized, errorBody{detail: "Authentication credentials were not provided or are malformed."}), nil
 	}
 	if err := m.validator.ValidateRequest(r); err != nil {
 		ce, ok := err.(*ContractError)
 		if !ok {
-			return writeError(w, http.StatusBadRequest, gen.Error{Detail: err.Error()}), nil
+			return writeError(w, http.StatusBadRequest, errorBody{detail: err.Error()}), nil
 		}
-		return writeError(w, http.StatusBadRequest, errorBody(ce)), ce.Fields()
+		return writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
 	}
 	// Read the two fields the answer depends on by their exact names, as
 	// JSON Schema does: encoding/json would also match "Integration" or
@@ -257,29 +256,75 @@ func (m *Mock) next() (Step, bool) {
 	return s, true
 }
 
-// errorBody turns violations into Merge's field-keyed form, with problems
-// outside any field under "detail".
-func errorBody(ce *ContractError) gen.Error {
-	var e gen.Error
+// maxMessageBytes bounds each message of an error answer: kin-openapi's
+// messages and the pointers before them can quote the request's keys, which
+// may be as long as the body.
+const maxMessageBytes = 200
+
+// errorBody is the spec's Error form as the mock sends it: messages keyed
+// by request field, and detail for the request as a whole, left out when
+// empty. (gen.Error's generated MarshalJSON writes "detail" even when it is
+// empty, because the schema has additionalProperties.)
+type errorBody struct {
+	detail string
+	fields map[string][]string
+}
+
+func (e errorBody) MarshalJSON() ([]byte, error) {
+	obj := make(map[string]any, len(e.fields)+1)
+	for f, msgs := range e.fields {
+		obj[f] = msgs
+	}
+	if e.detail != "" {
+		obj["detail"] = e.detail
+	}
+	return json.Marshal(obj) // keys sorted
+}
+
+// violationsBody turns violations into Merge's field-keyed form, with
+// problems outside any field, and the count of violations left out, under
+// "detail". It holds at most client.MaxViolations messages (the
+// ContractError's cap), each at most maxMessageBytes long. The request's
+// fields and the Error schema's properties (detail, errors, warnings) share
+// no name, so a field never shadows one of them; FuzzMock checks every
+// answer against the spec.
+func violationsBody(ce *ContractError) errorBody {
+	e := errorBody{fields: map[string][]string{}}
 	var general []string
 	for _, v := range ce.Violations {
 		f := v.Field()
+		msg := v.Message
 		if f == "" {
-			general = append(general, v.Message)
+			general = append(general, truncate(msg, maxMessageBytes))
 			continue
 		}
-		msg := v.Message
 		if sub := strings.TrimPrefix(v.Pointer, "/"+f); sub != "" {
 			msg = sub + ": " + msg
 		}
-		e.Set(f, append(e.AdditionalProperties[f], msg))
+		e.fields[f] = append(e.fields[f], truncate(msg, maxMessageBytes))
 	}
 	sort.Strings(general)
-	e.Detail = strings.Join(general, "; ")
+	if ce.Omitted > 0 {
+		general = append(general, fmt.Sprintf("%d more violations were not listed (at most %d are)", ce.Omitted, len(ce.Violations)))
+	}
+	e.detail = strings.Join(general, "; ")
 	return e
 }
 
-func writeError(w http.ResponseWriter, status int, e gen.Error) int {
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	const mark = "…"
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(mark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + mark
+}
+
+func writeError(w http.ResponseWriter, status int, e errorBody) int {
 	writeJSON(w, status, e)
 	return status
 }

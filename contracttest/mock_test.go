@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -130,6 +131,8 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 			assert.ElementsMatch(t, tc.fields, keys)
 			if tc.fields == nil {
 				assert.NotEmpty(t, body["detail"])
+			} else {
+				assert.NotContains(t, body, "detail", "no empty detail beside the fields")
 			}
 		})
 	}
@@ -329,4 +332,145 @@ func TestMockScriptedAnswers(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestMockOtherPathsAndMethods: what is not POST .../link-token gets the
+// spec's error form, {"detail": "..."}, as JSON.
+func TestMockOtherPathsAndMethods(t *testing.T) {
+	t.Parallel()
+	m := newMock(t)
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		status int
+		allow  string
+	}{
+		{"other path", http.MethodPost, "/link-tokens", 404, ""},
+		{"root", http.MethodGet, "/", 404, ""},
+		{"GET", http.MethodGet, "/link-token", 405, "POST"},
+		{"PUT under a prefix", http.MethodPut, "/api/mktg/v1/link-token", 405, "POST"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, httptest.NewRequest(tc.method, "http://mock"+tc.path, strings.NewReader(minimalBody)))
+			assert.Equal(t, tc.status, rec.Code)
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Equal(t, tc.allow, rec.Header().Get("Allow"))
+			assert.NotEmpty(t, rec.Header().Get("X-Request-Id"))
+			var body map[string]string
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+			assert.Len(t, body, 1)
+			assert.Contains(t, body["detail"], "POST /link-token")
+		})
+	}
+}
+
+// badCategories is how many categories outside the enum fit in a body of
+// 1 MiB, the validator's cap: 262,139.
+const badCategories = (1<<20 - len(`{"categories":[]}`)) / len(`"x",`)
+
+// manyBadCategories is a body of just under 1 MiB holding badCategories
+// categories that are not in the enum.
+func manyBadCategories() string {
+	return `{"categories":[` + strings.Repeat(`"x",`, badCategories-1) + `"x"]}`
+}
+
+// maxMockAnswer bounds any 400 of the mock: client.MaxViolations messages
+// of at most a few hundred bytes each.
+const maxMockAnswer = 32 << 10
+
+// TestMockBoundsItsAnswer: however many violations or however long the
+// offending keys, the 400 lists at most client.MaxViolations messages, each
+// cut short, and says how many were left out.
+func TestMockBoundsItsAnswer(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	m := newMock(t, contracttest.WithMockValidator(v))
+	longKey := strings.Repeat("K", 300<<10)
+	cases := []struct {
+		name     string
+		body     string
+		field    string
+		messages int
+		detail   string
+	}{
+		{"262k bad categories", manyBadCategories(), "categories", client.MaxViolations,
+			// and the three required end-user fields are missing
+			fmt.Sprintf("%d more violations were not listed", badCategories+3-client.MaxViolations)},
+		{"a 300 KiB unknown key", strings.Replace(minimalBody, "}",
+			`,"category_common_model_scopes":{"hris":[{"model_name":"E","model_permissions":{"`+longKey+`":{}}}]}}`, 1),
+			"category_common_model_scopes", 1, ""},
+		{"3 x 300 KiB keys of scopes", strings.Replace(minimalBody, "}",
+			`,"category_common_model_scopes":{"a`+longKey+`":[{}],"b`+longKey+`":[{}],"c`+longKey+`":[{}]}}`, 1),
+			"category_common_model_scopes", 3, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.LessOrEqual(t, len(tc.body), 1<<20)
+			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			resp := rec.Result()
+			require.Equal(t, 400, resp.StatusCode)
+			assert.Less(t, rec.Body.Len(), maxMockAnswer)
+			check := httptest.NewRequest(http.MethodPost, "http://mock/link-token", nil)
+			require.NoError(t, v.ValidateResponse(check, resp))
+			var body map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+			var msgs []string
+			require.NoError(t, json.Unmarshal(body[tc.field], &msgs))
+			assert.Len(t, msgs, tc.messages)
+			for _, msg := range msgs {
+				assert.LessOrEqual(t, len(msg), 300, "each message is cut short")
+			}
+			_, hasDetail := body["detail"]
+			if tc.detail == "" {
+				assert.False(t, hasDetail, "no empty detail")
+				return
+			}
+			var detail string
+			require.NoError(t, json.Unmarshal(body["detail"], &detail))
+			assert.Contains(t, detail, tc.detail)
+		})
+	}
+}
+
+// BenchmarkMockManyViolations measures one answer to a 1 MiB body of
+// 262,139 bad categories: bytes answered (resp-bytes) and, with -benchmem,
+// what the mock allocates; "validator" is the Validator alone on the same
+// body, so the difference is the mock's own share.
+func BenchmarkMockManyViolations(b *testing.B) {
+	body := manyBadCategories()
+	newRequest := func() *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer k")
+		return req
+	}
+	b.Run("mock", func(b *testing.B) {
+		m := newMock(b)
+		b.ReportAllocs()
+		var answered int
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, newRequest())
+			answered = rec.Body.Len()
+		}
+		b.ReportMetric(float64(answered), "resp-bytes")
+	})
+	b.Run("validator", func(b *testing.B) {
+		v, err := contracttest.NewValidator()
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = v.ValidateRequest(newRequest())
+		}
+	})
 }
