@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -10,6 +11,8 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -69,7 +72,9 @@ func OnRequest(fn func(r *http.Request, body []byte)) MockOption {
 
 // WithLogger makes the mock log one line per request: method, path, status,
 // latency and the fields that broke the spec. It never logs the
-// Authorization header or any body value.
+// Authorization header or any body value, and where the key or the end
+// user's email appears in the method or the path (in any case, percent-
+// encoded or not), it logs "[redacted]" instead.
 func WithLogger(l *slog.Logger) MockOption {
 	return func(m *Mock) { m.logger = l }
 }
@@ -173,15 +178,87 @@ func validHeaderValue(s string) bool {
 // ServeHTTP answers one request as described by NewMock.
 func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	status, fields := m.serve(w, r)
-	if m.logger != nil {
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", status),
-			slog.Duration("latency", time.Since(start)),
-			slog.Any("invalid_fields", fields))
+	if m.logger == nil {
+		m.serve(w, r)
+		return
 	}
+	// Read the secrets before serving: the validator consumes the body
+	// (and puts it back).
+	body, _ := readBody(&r.Body)
+	secrets := requestSecrets(r.Header, body)
+	status, fields := m.serve(w, r)
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", redact(r.Method, secrets)),
+		slog.String("path", logPath(r.URL.Path, secrets)),
+		slog.Int("status", status),
+		slog.Duration("latency", time.Since(start)),
+		slog.Any("invalid_fields", fields))
+}
+
+// redacted replaces a secret in the log line.
+const redacted = "[redacted]"
+
+// requestSecrets returns what the log line must not show: the credentials
+// of each Authorization header, and the end user's email from the body,
+// decoded (so \u0040 is @) and under any casing of its key.
+func requestSecrets(h http.Header, body []byte) []string {
+	var out []string
+	for _, auth := range h.Values("Authorization") {
+		if _, cred, ok := strings.Cut(auth, " "); ok {
+			auth = cred
+		}
+		out = append(out, strings.TrimSpace(auth))
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return out
+	}
+	for k, raw := range obj {
+		var email string
+		if strings.EqualFold(k, "end_user_email_address") && json.Unmarshal(raw, &email) == nil {
+			out = append(out, email)
+		}
+	}
+	return out
+}
+
+// logPath is the request's path as logged: decoded until no escape is left,
+// with the secrets redacted before the operation's own path, which is the
+// spec's and is kept whatever the secrets are.
+func logPath(path string, secrets []string) string {
+	for {
+		p, err := url.PathUnescape(path)
+		if err != nil || p == path {
+			break
+		}
+		path = p
+	}
+	if prefix, ok := strings.CutSuffix(path, operationPath); ok {
+		return redact(prefix, secrets) + operationPath
+	}
+	return redact(path, secrets)
+}
+
+// redact replaces every secret in s, in any case and in its percent-encoded
+// forms, by "[redacted]", in one pass.
+func redact(s string, secrets []string) string {
+	var forms []string
+	for _, secret := range secrets {
+		if strings.TrimSpace(secret) == "" {
+			continue
+		}
+		for _, form := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret)} {
+			forms = append(forms, regexp.QuoteMeta(form))
+		}
+	}
+	if len(forms) == 0 {
+		return s
+	}
+	// Longest first, so that a secret wins over a shorter one inside it;
+	// equal forms end up side by side for Compact.
+	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	re := regexp.MustCompile("(?i)" + strings.Join(slices.Compact(forms), "|"))
+	return re.ReplaceAllLiteralString(s, redacted)
 }
 
 // serve answers r and returns the status and the fields that broke the spec.

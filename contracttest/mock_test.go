@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +226,61 @@ func TestMockLogsNoSecrets(t *testing.T) {
 	assert.Contains(t, lines[1], "end_user_organization_name")
 	assert.NotContains(t, buf.String(), "secret-key-for-mock")
 	assert.NotContains(t, buf.String(), "ada@example.com")
+}
+
+// TestMockLogRedactsEveryForm: the key and the email stay out of the log
+// line wherever a request puts them (path, method), however they are cased
+// or escaped, and however the body spells the email.
+func TestMockLogRedactsEveryForm(t *testing.T) {
+	t.Parallel()
+	const key, email = "secret-key-for-mock", "ada@example.com"
+	withEmail := func(k, v string) string {
+		return strings.Replace(minimalBody, `"end_user_email_address":"ada@example.com"`, `"`+k+`":"`+v+`"`, 1)
+	}
+	cases := []struct {
+		name   string
+		method string
+		target string
+		auth   string
+		body   string
+		status int
+	}{
+		{"email in the path", "POST", "/ada@example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email percent-encoded", "POST", "/ada%40example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email encoded twice", "POST", "/ada%2540example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email re-cased", "POST", "/ADA@Example.COM/link-token", "Bearer " + key, minimalBody, 200},
+		{"email JSON-escaped in the body", "POST", "/ada@example.com/link-token", "Bearer " + key,
+			withEmail("end_user_email_address", `ada\u0040example.com`), 200},
+		{"email under a re-cased key", "POST", "/ada@example.com/link-token", "Bearer " + key,
+			withEmail("End_User_Email_Address", email), 400},
+		{"email on another path", "POST", "/users/ada@example.com", "Bearer " + key, minimalBody, 404},
+		{"key in the path", "POST", "/secret-key-for-mock/link-token", "Bearer " + key, minimalBody, 200},
+		{"key re-cased, scheme re-cased", "POST", "/SECRET-KEY-FOR-MOCK/link-token", "bEARER " + key, minimalBody, 200},
+		{"key as the method", "SECRET-KEY-FOR-MOCK", "/link-token", "Bearer " + key, minimalBody, 405},
+		{"key in a query-escaped form", "POST", "/secret%2Dkey%2Dfor%2Dmock/link-token", "Bearer " + key, minimalBody, 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+			req := httptest.NewRequest(tc.method, "http://mock"+tc.target, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", tc.auth)
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			line := buf.String()
+			require.Equal(t, 1, strings.Count(line, "\n"), "one line per request: %s", line)
+			assert.Contains(t, line, "status="+strconv.Itoa(tc.status))
+			assert.Contains(t, line, "[redacted]")
+			for _, secret := range []string{key, email} {
+				for _, form := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret), "ada%2540example.com"} {
+					assert.NotContains(t, strings.ToLower(line), strings.ToLower(form))
+				}
+			}
+		})
+	}
 }
 
 type writerFunc func([]byte) (int, error)
