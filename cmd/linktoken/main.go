@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "create":
 		return runCreate(ctx, args[1:], stdout, stderr, getenv)
 	case "mock":
-		return runMock(ctx, args[1:], stderr)
+		return runMock(ctx, args[1:], stderr, defaultLimits)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
