@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/mergelink/linktoken/contracttest"
@@ -63,17 +63,10 @@ func (l serverLimits) newServer(h http.Handler, latency time.Duration) *http.Ser
 	}
 }
 
-// runMock serves the mock until ctx is done (SIGINT or SIGTERM in main).
-func runMock(ctx context.Context, args []string, stderr io.Writer, limits serverLimits) int {
-	fs := flag.NewFlagSet("mock", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", defaultMockAddr, "address to listen on (loopback unless you say otherwise)")
-	latency := fs.Duration("latency", 0, "delay every answer by this much")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: linktoken mock [flags]
+const mockHelp = `Usage: linktoken mock [flags]
 
 Serves the spec-validating mock of POST /link-token until interrupted, logging
-one line per request (never the key or any body value).
+one line per request on stderr (never the key, the email or any body value).
 
 Example:
   linktoken mock -addr 127.0.0.1:4010
@@ -82,11 +75,21 @@ Example:
       -d '{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}'
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args); !ok {
+`
+
+// runMock serves the mock until ctx is done (SIGINT or SIGTERM in main).
+func runMock(ctx context.Context, args []string, stdout, stderr io.Writer, limits serverLimits) int {
+	cmd := newCommand("mock", "mock [flags]", mockHelp)
+	addr := cmd.flags.String("addr", defaultMockAddr, "`host:port` to listen on (loopback unless you say otherwise; port 0 picks a free one)")
+	latency := cmd.flags.Duration("latency", 0, "delay every answer by this much")
+	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
+	}
+	if err := checkAddr(*addr); err != nil {
+		return cmd.usageError(stderr, "-addr: %v", err)
+	}
+	if *latency < 0 {
+		return cmd.usageError(stderr, "-latency: must not be negative, got %s", *latency)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	mock, err := contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency))
@@ -119,4 +122,17 @@ Flags:
 	}
 	logger.Info("mock stopped")
 	return exitOK
+}
+
+// checkAddr accepts host:port with a numeric port, the host optional (all
+// interfaces), as net.Listen takes it.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
