@@ -51,10 +51,9 @@ type Step struct {
 // MockOption configures NewMock.
 type MockOption func(*Mock)
 
-// WithScript makes the mock answer its first requests with these statuses,
-// in order (a 4xx or 5xx with the spec's error body), then normally. For
-// example 429 with Retry-After, 503, then 200. NewMock checks each step
-// against the spec (see Step).
+// WithScript makes the mock answer its first requests with these steps, in
+// order, then normally: for example 429 with Retry-After, 503, then 200.
+// NewMock checks each step against the spec (see Step).
 func WithScript(steps ...Step) MockOption {
 	return func(m *Mock) { m.script = append(m.script, steps...) }
 }
@@ -101,12 +100,20 @@ type Mock struct {
 // does, at any path ending in /link-token:
 //   - a missing or malformed "Authorization: Bearer" header: 401;
 //   - a request that breaks the spec (the expiry rule included): 400 with
-//     field-keyed messages naming every offending field;
+//     field-keyed messages naming the offending fields: at most
+//     client.MaxViolations messages, each cut to 200 bytes, with "detail"
+//     saying how many more violations were found;
 //   - a valid request: 200 with a fresh opaque link_token, integration_name
 //     when integration was given, and magic_link_url only when
 //     should_create_magic_link_url is true.
 //
-// Every answer carries an X-Request-Id header.
+// Other paths get 404 and other methods 405 (with Allow: POST). Every error
+// answer has the spec's Error form as JSON ("detail" only when there is
+// one), and every answer carries an X-Request-Id header.
+//
+// NewMock loads the spec (once per process, unless WithMockValidator gives
+// a Validator) and returns an error if it cannot, or if a WithScript step
+// is one the mock cannot answer or the spec does not document (see Step).
 func NewMock(opts ...MockOption) (*Mock, error) {
 	m := &Mock{}
 	for _, opt := range opts {
