@@ -90,7 +90,7 @@ func TestContract(t *testing.T) {
 
 	t.Run("mock", func(t *testing.T) {
 		t.Parallel()
-		srv := httptest.NewServer(contracttest.NewMock())
+		srv := httptest.NewServer(newMock(t))
 		t.Cleanup(srv.Close)
 		runCases(t, cases, validator, target{baseURL: srv.URL, key: "mock-key"})
 	})

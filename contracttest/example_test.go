@@ -15,7 +15,12 @@ import (
 // A service's own test: the mock stands in for Merge, and the transport
 // checks every request and response against the spec.
 func ExampleNewTransport() {
-	srv := httptest.NewServer(contracttest.NewMock())
+	mock, err := contracttest.NewMock()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
 	defer srv.Close()
 
 	c, err := client.New("test-key",
@@ -68,14 +73,19 @@ func ExampleRecordTo() {
 
 // Fault injection: the first answers are scripted, then the mock behaves.
 func ExampleWithScript() {
-	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+	mock, err := contracttest.NewMock(contracttest.WithScript(
 		contracttest.Step{Status: http.StatusTooManyRequests, RetryAfter: "0"},
 		contracttest.Step{Status: http.StatusServiceUnavailable, RetryAfter: "0"},
-	)))
+	))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
 	defer srv.Close()
 
 	c, _ := client.New("test-key", client.WithBaseURL(srv.URL), client.WithMaxRetries(1))
-	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
 		Categories: []client.Category{client.CategoryATS},
 	})

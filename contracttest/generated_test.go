@@ -220,7 +220,7 @@ func appendOnce(list []string, s string) []string {
 // so that http.Post can be used for the generated cases.
 func authMock(t *testing.T) string {
 	t.Helper()
-	mock := contracttest.NewMock()
+	mock := newMock(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Header.Set("Authorization", "Bearer generated")
 		mock.ServeHTTP(w, r)
@@ -264,7 +264,7 @@ func TestGeneratedCases(t *testing.T) {
 // the validator accepts (the transport fails the call otherwise).
 func TestWireCheck(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	hc := &http.Client{Transport: contracttest.NewTransport(nil)}
 	wrapper, err := client.New("wire-key", client.WithBaseURL(srv.URL), client.WithHTTPClient(hc), client.WithMaxRetries(0))

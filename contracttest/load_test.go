@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/linktoken/client"
-	"github.com/mergelink/linktoken/contracttest"
 )
 
 const (
@@ -32,7 +31,7 @@ func TestLoad(t *testing.T) {
 	}
 	before := runtime.NumGoroutine()
 	var newConns atomic.Int32
-	srv := httptest.NewUnstartedServer(contracttest.NewMock())
+	srv := httptest.NewUnstartedServer(newMock(t))
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			newConns.Add(1)

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +46,7 @@ func ada() client.LinkTokenRequest {
 
 func TestMockAnswers(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	c := validatedClient(t, srv.URL)
 	ctx := context.Background()
@@ -87,7 +90,7 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 	t.Parallel()
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	cases := []struct {
 		name   string
@@ -130,6 +133,8 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 			assert.ElementsMatch(t, tc.fields, keys)
 			if tc.fields == nil {
 				assert.NotEmpty(t, body["detail"])
+			} else {
+				assert.NotContains(t, body, "detail", "no empty detail beside the fields")
 			}
 		})
 	}
@@ -137,7 +142,7 @@ func TestMockRejectsWhatTheSpecRejects(t *testing.T) {
 
 func TestMockScriptDrivesTheClientsRetries(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+	srv := httptest.NewServer(newMock(t, contracttest.WithScript(
 		contracttest.Step{Status: 429, RetryAfter: "0"},
 		contracttest.Step{Status: 503, RetryAfter: "0"},
 	)))
@@ -147,7 +152,7 @@ func TestMockScriptDrivesTheClientsRetries(t *testing.T) {
 	require.NoError(t, err, "429, 503, then 200 within two retries")
 	assert.NotEmpty(t, tok.LinkToken)
 
-	srv2 := httptest.NewServer(contracttest.NewMock(contracttest.WithScript(
+	srv2 := httptest.NewServer(newMock(t, contracttest.WithScript(
 		contracttest.Step{Status: 500}, contracttest.Step{Status: 502, RetryAfter: "0"}, contracttest.Step{Status: 401})))
 	t.Cleanup(srv2.Close)
 	_, err = validatedClient(t, srv2.URL, client.WithMaxRetries(1)).CreateLinkToken(context.Background(), ada())
@@ -163,7 +168,7 @@ func TestMockLatencyAndHook(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var seen []string
-	srv := httptest.NewServer(contracttest.NewMock(
+	srv := httptest.NewServer(newMock(t,
 		contracttest.WithLatency(300*time.Millisecond),
 		contracttest.OnRequest(func(r *http.Request, body []byte) {
 			mu.Lock()
@@ -197,7 +202,7 @@ func TestMockLogsNoSecrets(t *testing.T) {
 		defer mu.Unlock()
 		return buf.Write(p)
 	}), nil))
-	srv := httptest.NewServer(contracttest.NewMock(contracttest.WithLogger(logger)))
+	srv := httptest.NewServer(newMock(t, contracttest.WithLogger(logger)))
 	t.Cleanup(srv.Close)
 	c := validatedClient(t, srv.URL)
 	_, err := c.CreateLinkToken(context.Background(), ada())
@@ -223,6 +228,306 @@ func TestMockLogsNoSecrets(t *testing.T) {
 	assert.NotContains(t, buf.String(), "ada@example.com")
 }
 
+// TestMockLogRedactsEveryForm: the key and the email stay out of the log
+// line wherever a request puts them (path, method), however they are cased
+// or escaped, and however the body spells the email.
+func TestMockLogRedactsEveryForm(t *testing.T) {
+	t.Parallel()
+	const key, email = "secret-key-for-mock", "ada@example.com"
+	withEmail := func(k, v string) string {
+		return strings.Replace(minimalBody, `"end_user_email_address":"ada@example.com"`, `"`+k+`":"`+v+`"`, 1)
+	}
+	cases := []struct {
+		name   string
+		method string
+		target string
+		auth   string
+		body   string
+		status int
+	}{
+		{"email in the path", "POST", "/ada@example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email percent-encoded", "POST", "/ada%40example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email encoded twice", "POST", "/ada%2540example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email re-cased", "POST", "/ADA@Example.COM/link-token", "Bearer " + key, minimalBody, 200},
+		{"email JSON-escaped in the body", "POST", "/ada@example.com/link-token", "Bearer " + key,
+			withEmail("end_user_email_address", `ada\u0040example.com`), 200},
+		{"email under a re-cased key", "POST", "/ada@example.com/link-token", "Bearer " + key,
+			withEmail("End_User_Email_Address", email), 400},
+		{"email on another path", "POST", "/users/ada@example.com", "Bearer " + key, minimalBody, 404},
+		{"key in the path", "POST", "/secret-key-for-mock/link-token", "Bearer " + key, minimalBody, 200},
+		{"key re-cased, scheme re-cased", "POST", "/SECRET-KEY-FOR-MOCK/link-token", "bEARER " + key, minimalBody, 200},
+		{"key as the method", "SECRET-KEY-FOR-MOCK", "/link-token", "Bearer " + key, minimalBody, 405},
+		{"key in a query-escaped form", "POST", "/secret%2Dkey%2Dfor%2Dmock/link-token", "Bearer " + key, minimalBody, 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+			req := httptest.NewRequest(tc.method, "http://mock"+tc.target, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", tc.auth)
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			require.Equal(t, tc.status, rec.Code, rec.Body.String())
+			line := buf.String()
+			require.Equal(t, 1, strings.Count(line, "\n"), "one line per request: %s", line)
+			assert.Contains(t, line, "status="+strconv.Itoa(tc.status))
+			assert.Contains(t, line, "[redacted]")
+			for _, secret := range []string{key, email} {
+				for _, form := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret), "ada%2540example.com"} {
+					assert.NotContains(t, strings.ToLower(line), strings.ToLower(form))
+				}
+			}
+		})
+	}
+}
+
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// newMock builds a mock with opts, failing the test if NewMock refuses them.
+func newMock(tb testing.TB, opts ...contracttest.MockOption) *contracttest.Mock {
+	tb.Helper()
+	m, err := contracttest.NewMock(opts...)
+	require.NoError(tb, err)
+	return m
+}
+
+// TestNewMockRejectsBadScripts: a step that would panic the mock, or answer
+// what the spec does not document without saying so, fails NewMock.
+func TestNewMockRejectsBadScripts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		step contracttest.Step
+		want string
+	}{
+		{"zero step", contracttest.Step{}, "status 0 is not a final HTTP status"},
+		{"status 1000", contracttest.Step{Status: 1000}, "status 1000 is not a final HTTP status"},
+		{"negative status", contracttest.Step{Status: -1}, "status -1"},
+		{"informational", contracttest.Step{Status: 100, Undocumented: true}, "status 100 is not a final HTTP status"},
+		{"undocumented 418", contracttest.Step{Status: 418}, "status 418 is not documented for POST /link-token (documented: 200, 400, 401, 403, 429, 5XX); set Undocumented"},
+		{"undocumented 201", contracttest.Step{Status: 201}, "status 201 is not documented"},
+		{"undocumented 404", contracttest.Step{Status: 404}, "status 404 is not documented"},
+		{"Undocumented on a documented status", contracttest.Step{Status: 503, Undocumented: true}, "status 503 is documented for POST /link-token; remove Undocumented"},
+		{"Undocumented on 200", contracttest.Step{Status: 200, Undocumented: true}, "status 200 is documented"},
+		{"Retry-After with 200", contracttest.Step{Status: 200, RetryAfter: "1"}, "RetryAfter is sent only with an error status"},
+		{"Retry-After with a line break", contracttest.Step{Status: 429, RetryAfter: "1\r\nX-Evil: 1"}, `RetryAfter "1\r\nX-Evil: 1" is not a valid header value`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := contracttest.NewMock(contracttest.WithScript(contracttest.Step{Status: 429}, tc.step))
+			require.Error(t, err)
+			assert.Nil(t, m)
+			assert.Contains(t, err.Error(), "contracttest: NewMock: script step 2: "+tc.want)
+		})
+	}
+}
+
+// TestMockScriptedAnswers: every documented status is answered as the spec
+// says, and an undocumented one only when the step is marked so.
+func TestMockScriptedAnswers(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	cases := []struct {
+		name       string
+		step       contracttest.Step
+		valid      bool // the answer matches the spec
+		detail     string
+		retryAfter string
+	}{
+		{"400", contracttest.Step{Status: 400}, true, "Bad Request", ""},
+		{"401", contracttest.Step{Status: 401}, true, "Invalid token.", ""},
+		{"403", contracttest.Step{Status: 403}, true, "You do not have permission to perform this action.", ""},
+		{"429 with Retry-After", contracttest.Step{Status: 429, RetryAfter: "7"}, true, "Request was throttled.", "7"},
+		{"500", contracttest.Step{Status: 500}, true, "A server error occurred.", ""},
+		{"599", contracttest.Step{Status: 599}, true, "A server error occurred.", ""},
+		{"undocumented 418", contracttest.Step{Status: 418, Undocumented: true}, false, "I'm a teapot", ""},
+		{"undocumented 201", contracttest.Step{Status: 201, Undocumented: true}, false, "Created", ""},
+		{"undocumented 204 has no body", contracttest.Step{Status: 204, Undocumented: true}, false, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := newMock(t, contracttest.WithScript(tc.step))
+			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			resp := rec.Result()
+			assert.Equal(t, tc.step.Status, resp.StatusCode)
+			assert.Equal(t, tc.retryAfter, resp.Header.Get("Retry-After"))
+			err := v.ValidateResponse(req, resp)
+			if tc.valid {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, "status")
+			}
+			if tc.detail == "" {
+				assert.Zero(t, rec.Body.Len())
+			} else {
+				assert.JSONEq(t, `{"detail":`+jsonString(tc.detail)+`}`, rec.Body.String())
+				assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+			}
+
+			// The script is used up: the next answer is the normal one.
+			rec = httptest.NewRecorder()
+			req = httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			m.ServeHTTP(rec, req)
+			assert.Equal(t, 200, rec.Code)
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestMockOtherPathsAndMethods: what is not POST .../link-token gets the
+// spec's error form, {"detail": "..."}, as JSON.
+func TestMockOtherPathsAndMethods(t *testing.T) {
+	t.Parallel()
+	m := newMock(t)
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		status int
+		allow  string
+	}{
+		{"other path", http.MethodPost, "/link-tokens", 404, ""},
+		{"root", http.MethodGet, "/", 404, ""},
+		{"GET", http.MethodGet, "/link-token", 405, "POST"},
+		{"PUT under a prefix", http.MethodPut, "/api/mktg/v1/link-token", 405, "POST"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, httptest.NewRequest(tc.method, "http://mock"+tc.path, strings.NewReader(minimalBody)))
+			assert.Equal(t, tc.status, rec.Code)
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Equal(t, tc.allow, rec.Header().Get("Allow"))
+			assert.NotEmpty(t, rec.Header().Get("X-Request-Id"))
+			var body map[string]string
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+			assert.Len(t, body, 1)
+			assert.Contains(t, body["detail"], "POST /link-token")
+		})
+	}
+}
+
+// badCategories is how many categories outside the enum fit in a body of
+// 1 MiB, the validator's cap: 262,139.
+const badCategories = (1<<20 - len(`{"categories":[]}`)) / len(`"x",`)
+
+// manyBadCategories is a body of just under 1 MiB holding badCategories
+// categories that are not in the enum.
+func manyBadCategories() string {
+	return `{"categories":[` + strings.Repeat(`"x",`, badCategories-1) + `"x"]}`
+}
+
+// maxMockAnswer bounds any 400 of the mock: client.MaxViolations messages
+// of at most a few hundred bytes each.
+const maxMockAnswer = 32 << 10
+
+// TestMockBoundsItsAnswer: however many violations or however long the
+// offending keys, the 400 lists at most client.MaxViolations messages, each
+// cut short, and says how many were left out.
+func TestMockBoundsItsAnswer(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	m := newMock(t, contracttest.WithMockValidator(v))
+	longKey := strings.Repeat("K", 300<<10)
+	cases := []struct {
+		name     string
+		body     string
+		field    string
+		messages int
+		detail   string
+	}{
+		{"262k bad categories", manyBadCategories(), "categories", client.MaxViolations,
+			// and the three required end-user fields are missing
+			fmt.Sprintf("%d more violations were not listed", badCategories+3-client.MaxViolations)},
+		{"a 300 KiB unknown key", strings.Replace(minimalBody, "}",
+			`,"category_common_model_scopes":{"hris":[{"model_name":"E","model_permissions":{"`+longKey+`":{}}}]}}`, 1),
+			"category_common_model_scopes", 1, ""},
+		{"3 x 300 KiB keys of scopes", strings.Replace(minimalBody, "}",
+			`,"category_common_model_scopes":{"a`+longKey+`":[{}],"b`+longKey+`":[{}],"c`+longKey+`":[{}]}}`, 1),
+			"category_common_model_scopes", 3, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.LessOrEqual(t, len(tc.body), 1<<20)
+			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer k")
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			resp := rec.Result()
+			require.Equal(t, 400, resp.StatusCode)
+			assert.Less(t, rec.Body.Len(), maxMockAnswer)
+			check := httptest.NewRequest(http.MethodPost, "http://mock/link-token", nil)
+			require.NoError(t, v.ValidateResponse(check, resp))
+			var body map[string]json.RawMessage
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
+			var msgs []string
+			require.NoError(t, json.Unmarshal(body[tc.field], &msgs))
+			assert.Len(t, msgs, tc.messages)
+			for _, msg := range msgs {
+				assert.LessOrEqual(t, len(msg), 300, "each message is cut short")
+			}
+			_, hasDetail := body["detail"]
+			if tc.detail == "" {
+				assert.False(t, hasDetail, "no empty detail")
+				return
+			}
+			var detail string
+			require.NoError(t, json.Unmarshal(body["detail"], &detail))
+			assert.Contains(t, detail, tc.detail)
+		})
+	}
+}
+
+// BenchmarkMockManyViolations measures one answer to a 1 MiB body of
+// 262,139 bad categories: bytes answered (resp-bytes) and, with -benchmem,
+// what the mock allocates; "validator" is the Validator alone on the same
+// body, so the difference is the mock's own share.
+func BenchmarkMockManyViolations(b *testing.B) {
+	body := manyBadCategories()
+	newRequest := func() *http.Request {
+		req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer k")
+		return req
+	}
+	b.Run("mock", func(b *testing.B) {
+		m := newMock(b)
+		b.ReportAllocs()
+		var answered int
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, newRequest())
+			answered = rec.Body.Len()
+		}
+		b.ReportMetric(float64(answered), "resp-bytes")
+	})
+	b.Run("validator", func(b *testing.B) {
+		v, err := contracttest.NewValidator()
+		require.NoError(b, err)
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = v.ValidateRequest(newRequest())
+		}
+	})
+}

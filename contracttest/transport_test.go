@@ -17,7 +17,7 @@ import (
 
 func TestTransport(t *testing.T) {
 	t.Parallel()
-	good := httptest.NewServer(contracttest.NewMock())
+	good := httptest.NewServer(newMock(t))
 	t.Cleanup(good.Close)
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -78,7 +78,7 @@ func TestTransport(t *testing.T) {
 // wrapper's requests and the mock's responses are checked on every call.
 func TestTransportUnderTheClient(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	c, err := client.New("key",
 		client.WithBaseURL(srv.URL),
@@ -96,7 +96,7 @@ func TestTransportUnderTheClient(t *testing.T) {
 
 func TestTransportDoesNotModifyTheRequest(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", io.NopCloser(strings.NewReader(minimalBody)))
 	require.NoError(t, err)

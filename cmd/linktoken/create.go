@@ -1,15 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,52 +23,11 @@ const (
 	// mockKey authenticates against the in-process mock, which checks only
 	// the form of the header.
 	mockKey = "mock-key"
+	// maxScopesBytes caps the -scopes file.
+	maxScopesBytes = 1 << 20
 )
 
-// categoryList is a repeatable, comma-separated -category flag.
-type categoryList []client.Category
-
-func (c *categoryList) String() string {
-	parts := make([]string, len(*c))
-	for i, x := range *c {
-		parts[i] = string(x)
-	}
-	return strings.Join(parts, ",")
-}
-
-func (c *categoryList) Set(v string) error {
-	for _, part := range strings.Split(v, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			*c = append(*c, client.Category(strings.ToLower(part)))
-		}
-	}
-	return nil
-}
-
-func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	fs := flag.NewFlagSet("create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		req        client.LinkTokenRequest
-		categories categoryList
-		region     = fs.String("region", "", "us, eu or apac (default: $MERGE_REGION, else us)")
-		language   = fs.String("language", "", "en or de")
-		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes")
-		baseURL    = fs.String("base-url", "", "send to this base URL (a proxy, a staging host) instead of the region's")
-		timeout    = fs.Duration("timeout", defaultTimeout, "give up after this long, retries included")
-		asJSON     = fs.Bool("json", false, "print the whole response as JSON")
-		useMock    = fs.Bool("mock", false, "run against the spec-validating mock, in-process on a loopback port (no key, no network)")
-	)
-	fs.StringVar(&req.EndUserEmailAddress, "email", "", "the end user's email address (required)")
-	fs.StringVar(&req.EndUserOrganizationName, "org", "", "the end user's organization (required)")
-	fs.StringVar(&req.EndUserOriginID, "origin-id", "", "your ID for the end user (required)")
-	fs.Var(&categories, "category", "an integration category, repeatable or comma-separated: hris, ats, accounting, ticketing, crm, mktg, filestorage, knowledgebase (required)")
-	fs.StringVar(&req.Integration, "integration", "", "the slug of a pre-selected integration, such as bamboohr")
-	fs.IntVar(&req.LinkExpiryMins, "expiry", 0, "minutes the token is valid: 30 to 720, or up to 10080 with -magic-link (default 30)")
-	fs.BoolVar(&req.ShouldCreateMagicLinkURL, "magic-link", false, "also create a Magic Link URL")
-	fs.BoolVar(&req.HideAdminMagicLink, "hide-admin-magic-link", false, "hide the Magic Link on the Admin Needed screen")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: linktoken create [flags]
+const createHelp = `Usage: linktoken create [flags]
 
 Creates a link token and prints it (and the Magic Link URL with -magic-link) on
 stdout, one per line. The API key is read from MERGE_API_KEY.
@@ -80,49 +40,88 @@ Example:
 Exit codes: 0 success; 1 an API or transport error; 2 bad usage or an invalid request.
 
 Flags:
-`)
-		fs.PrintDefaults()
+`
+
+// categoryList is a repeatable, comma-separated -category flag; each value
+// is matched to the spec's categories in any case.
+type categoryList []client.Category
+
+func (c *categoryList) String() string { return joinValues(*c) }
+
+func (c *categoryList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*c = append(*c, enumValue(part, client.CategoryValues()))
+		}
 	}
-	if code, ok := parseFlags(fs, args); !ok {
+	return nil
+}
+
+func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	cmd := newCommand("create", "create [flags]", createHelp)
+	fs := cmd.flags
+	var (
+		req        client.LinkTokenRequest
+		categories categoryList
+		region     = fs.String("region", "", "the Merge `region`: "+joinValues(client.Regions())+" (default: $"+client.EnvRegion+", else us)")
+		language   = fs.String("language", "", "the `language` Merge Link is shown in, in any case: "+joinValues(client.LanguageValues()))
+		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes")
+		baseURL    = fs.String("base-url", "", "send to this base `URL` (a proxy, a staging host) instead of the region's")
+		timeout    = fs.Duration("timeout", defaultTimeout, "give up after this long, retries included")
+		asJSON     = fs.Bool("json", false, "print the whole response as JSON")
+		useMock    = fs.Bool("mock", false, "run against the spec-validating mock, in-process on a loopback port (no key, no network)")
+	)
+	fs.StringVar(&req.EndUserEmailAddress, "email", "", "the end user's email address (required)")
+	fs.StringVar(&req.EndUserOrganizationName, "org", "", "the end user's organization (required)")
+	fs.StringVar(&req.EndUserOriginID, "origin-id", "", "your ID for the end user (required)")
+	fs.Var(&categories, "category", "an integration `category`, repeatable or comma-separated, in any case: "+joinValues(client.CategoryValues())+" (required)")
+	fs.StringVar(&req.Integration, "integration", "", "the slug of a pre-selected integration, such as bamboohr")
+	fs.IntVar(&req.LinkExpiryMins, "expiry", 0, "`minutes` the token is valid: 30 to 720, or up to 10080 with -magic-link (default 30)")
+	fs.BoolVar(&req.ShouldCreateMagicLinkURL, "magic-link", false, "also create a Magic Link URL")
+	fs.BoolVar(&req.HideAdminMagicLink, "hide-admin-magic-link", false, "hide the Magic Link on the Admin Needed screen")
+	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "linktoken: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
+	if *timeout <= 0 {
+		return cmd.usageError(stderr, "-timeout: must be more than 0, got %s", *timeout)
 	}
 	req.Categories = categories
-	req.Language = client.Language(*language)
+	if *language != "" {
+		req.Language = enumValue(*language, client.LanguageValues())
+	}
 	if *scopesFile != "" {
 		scopes, err := readScopes(*scopesFile)
 		if err != nil {
-			fmt.Fprintf(stderr, "linktoken: -scopes: %v\n", err)
-			return exitUsage
+			return cmd.usageError(stderr, "-scopes: %v", err)
 		}
 		req.CategoryCommonModelScopes = scopes
 	}
 	// Validate before anything else: a broken request never needs a key.
 	if err := client.Validate(req); err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+		return reportInvalid(stderr, cmd, err)
 	}
 
 	opts := []client.Option{client.WithUserAgent("linktoken-cli")}
-	key := getenv(client.EnvAPIKey)
-	regionName := *region
+	regionName, regionFrom := *region, "-region"
 	if regionName == "" {
-		regionName = getenv(client.EnvRegion)
+		regionName, regionFrom = getenv(client.EnvRegion), client.EnvRegion
 	}
 	if regionName != "" {
 		r, err := client.ParseRegion(regionName)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitUsage
+			return cmd.usageError(stderr, "%s: %s", regionFrom, optionReason(err, ""))
 		}
 		opts = append(opts, client.WithRegion(r))
 	}
 	if *baseURL != "" {
-		opts = append(opts, client.WithBaseURL(*baseURL))
+		opt := client.WithBaseURL(*baseURL)
+		// Check the URL alone, so that its error names the flag.
+		if _, err := client.New(mockKey, opt); err != nil {
+			return cmd.usageError(stderr, "-base-url: %s", optionReason(err, "WithBaseURL"))
+		}
+		opts = append(opts, opt)
 	}
+	key := getenv(client.EnvAPIKey)
 	if *useMock {
 		url, stop, err := startMock()
 		if err != nil {
@@ -139,71 +138,130 @@ Flags:
 	}
 	c, err := client.New(key, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, printable(err.Error()))
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	tok, err := c.CreateLinkToken(ctx, req)
 	if err != nil {
-		return reportError(stderr, err)
+		return reportError(stderr, cmd, err)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(tok)
+		js, _ := json.MarshalIndent(tok, "", "  ")
+		_, _ = stdout.Write(append(printableJSON(js), '\n'))
 		return exitOK
 	}
-	fmt.Fprintln(stdout, tok.LinkToken)
+	// The token is the server's: printed as one clean line.
+	fmt.Fprintln(stdout, printable(tok.LinkToken))
 	if tok.MagicLinkURL != "" {
-		fmt.Fprintln(stdout, tok.MagicLinkURL)
+		fmt.Fprintln(stdout, printable(tok.MagicLinkURL))
 	}
 	return exitOK
 }
 
+// optionReason is a client error without its "linktoken: " and option
+// prefix, for a message that names the flag or variable instead.
+func optionReason(err error, option string) string {
+	msg := strings.TrimPrefix(err.Error(), "linktoken: ")
+	if option != "" {
+		msg = strings.TrimPrefix(msg, option+": ")
+	}
+	return msg
+}
+
+// reportInvalid prints each violation of an invalid request, naming the
+// flag and the field, then the usage line; nothing was sent.
+func reportInvalid(stderr io.Writer, cmd *command, err error) int {
+	var verr *client.ValidationError
+	if !errors.As(err, &verr) {
+		return cmd.usageError(stderr, "%v", err)
+	}
+	for _, v := range verr.Violations {
+		fmt.Fprintf(stderr, "linktoken: %s\n", printable(describe(v)))
+	}
+	if verr.Omitted > 0 {
+		fmt.Fprintf(stderr, "linktoken: and %d more\n", verr.Omitted)
+	}
+	cmd.usageLine(stderr)
+	return exitUsage
+}
+
 // reportError prints an error of CreateLinkToken and returns the exit code.
-func reportError(stderr io.Writer, err error) int {
+// An API error is a short block: the error line, then the status, the
+// request id, the reason and each problem once. Everything the server
+// wrote goes through printable.
+func reportError(stderr io.Writer, cmd *command, err error) int {
 	var verr *client.ValidationError
 	if errors.As(err, &verr) {
-		fmt.Fprintln(stderr, err)
-		return exitUsage
+		return reportInvalid(stderr, cmd, err)
 	}
-	fmt.Fprintln(stderr, err)
 	var apiErr *client.APIError
-	if errors.As(err, &apiErr) {
-		fmt.Fprintf(stderr, "status: %d\n", apiErr.StatusCode)
-		if apiErr.RequestID != "" {
-			fmt.Fprintf(stderr, "request id: %s\n", apiErr.RequestID)
-		}
-		for _, p := range apiErr.Problems {
-			fmt.Fprintf(stderr, "  %s\n", p)
-		}
+	if !errors.As(err, &apiErr) {
+		fmt.Fprintln(stderr, printable(err.Error()))
+		return exitError
+	}
+	line := "linktoken: create link token failed"
+	if apiErr.Attempts > 1 {
+		line += " after " + strconv.Itoa(apiErr.Attempts) + " attempts"
+	}
+	fmt.Fprintln(stderr, line)
+	status := strconv.Itoa(apiErr.StatusCode)
+	if text := http.StatusText(apiErr.StatusCode); text != "" {
+		status += " " + text
+	}
+	fmt.Fprintf(stderr, "status: %s\n", status)
+	if apiErr.RequestID != "" {
+		fmt.Fprintf(stderr, "request id: %s\n", printable(apiErr.RequestID))
+	}
+	if apiErr.Reason != "" {
+		fmt.Fprintf(stderr, "reason: %s\n", printable(apiErr.Reason))
+	}
+	for _, p := range apiErr.Problems {
+		fmt.Fprintf(stderr, "problem: %s\n", printable(p.String()))
 	}
 	return exitError
 }
 
-// readScopes reads category_common_model_scopes from a JSON file, strictly.
+// readScopes reads category_common_model_scopes from a JSON file, strictly:
+// no unknown field, nothing after the value.
 func readScopes(path string) (map[string][]client.CommonModelScope, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxScopesBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxScopesBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxScopesBytes)
+	}
 	var scopes map[string][]client.CommonModelScope
-	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&scopes); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: data after the JSON value", path)
+	}
 	return scopes, nil
 }
 
-// startMock serves the contract suite's mock on a loopback port.
+// startMock serves the contract suite's mock on a loopback port, with the
+// same limits as `linktoken mock`.
 func startMock() (url string, stop func(), err error) {
+	mock, err := contracttest.NewMock()
+	if err != nil {
+		return "", nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: contracttest.NewMock(), ReadHeaderTimeout: 5 * time.Second}
+	srv := defaultLimits.newServer(mock, 0)
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

@@ -4,6 +4,7 @@
 //	linktoken create -mock -email ada@example.com -org Acme -origin-id 42 -category hris
 //	MERGE_API_KEY=... linktoken create -region eu -email ada@example.com -org Acme -origin-id 42 -category hris,ats -magic-link -expiry 10080
 //	linktoken mock -addr 127.0.0.1:4010
+//	linktoken version
 //
 // The API key is read from MERGE_API_KEY only, never from a flag, so it does
 // not land in shell history or process lists.
@@ -32,6 +33,7 @@ const usage = `linktoken creates Merge link tokens, and serves a mock of the end
 Usage:
   linktoken create [flags]   create a link token (key from MERGE_API_KEY)
   linktoken mock [flags]     serve the spec-validating mock until interrupted
+  linktoken version          print the version of linktoken and of Go
 
 Run "linktoken create -h" or "linktoken mock -h" for their flags.
 
@@ -56,23 +58,65 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "create":
 		return runCreate(ctx, args[1:], stdout, stderr, getenv)
 	case "mock":
-		return runMock(ctx, args[1:], stderr)
+		return runMock(ctx, args[1:], stdout, stderr, defaultLimits)
+	case "version":
+		return runVersion(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", printable(args[0]), usage)
 	return exitUsage
 }
 
-// parseFlags parses a subcommand's flags. It reports false, with the exit
-// code, when the command should stop: after -h (0) or a bad flag (2).
-func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
-		return exitUsage, false
+// command is a subcommand's flags and help, parsed the same way for every
+// subcommand.
+type command struct {
+	name     string
+	synopsis string // how to call it: "create [flags]"
+	help     string // what -h prints before the flags
+	flags    *flag.FlagSet
+}
+
+// newCommand returns a command whose flag set prints nothing by itself:
+// parse prints -h's help, and each usage error, exactly once.
+func newCommand(name, synopsis, help string) *command {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &command{name: name, synopsis: synopsis, help: help, flags: fs}
+}
+
+// parse parses args. It reports false, with the exit code, when the command
+// should stop: after -h (the help on stdout, exit 0), or a usage error such
+// as an unknown flag, a bad value or a positional argument (the error and
+// the usage line on stderr, exit 2).
+func (c *command) parse(args []string, stdout, stderr io.Writer) (int, bool) {
+	err := c.flags.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, c.help)
+		c.flags.SetOutput(stdout)
+		c.flags.PrintDefaults()
+		c.flags.SetOutput(io.Discard)
+		return exitOK, false
+	case err != nil:
+		return c.usageError(stderr, "%v", err), false
+	case c.flags.NArg() > 0:
+		return c.usageError(stderr, "unexpected argument %q", c.flags.Arg(0)), false
 	}
-	return 0, true
+	return exitOK, true
+}
+
+// usageError prints one error and the command's usage line, and returns
+// exitUsage.
+func (c *command) usageError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "linktoken: %s\n", printable(fmt.Sprintf(format, args...)))
+	c.usageLine(stderr)
+	return exitUsage
+}
+
+// usageLine prints how to call the command and where its help is.
+func (c *command) usageLine(w io.Writer) {
+	fmt.Fprintf(w, "usage: linktoken %s (run \"linktoken %s -h\" for help)\n", c.synopsis, c.name)
 }

@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"go/build"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -20,6 +24,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
 )
 
 const testKey = "sk-cli-test-KEY-42"
@@ -82,37 +88,82 @@ func TestCreateJSON(t *testing.T) {
 	assert.NotEmpty(t, tok["magic_link_url"])
 }
 
-// TestCreateUsageErrors: exit 2, the field and rule named, nothing sent.
+// usageLine is what every usage error of create ends with.
+const usageLine = "usage: linktoken create [flags] (run \"linktoken create -h\" for help)\n"
+
+// TestCreateUsageErrors: exit 2, the flag and the field named, the usage
+// line once, nothing sent.
 func TestCreateUsageErrors(t *testing.T) {
 	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
 	t.Cleanup(srv.Close)
-	badScopes := filepath.Join(t.TempDir(), "bad.json")
-	require.NoError(t, os.WriteFile(badScopes, []byte(`{"hris":[{"model":"x"}]}`), 0o600))
+	dir := t.TempDir()
+	scopesFile := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		return path
+	}
+	badScopes := scopesFile("bad.json", `{"hris":[{"model":"x"}]}`)
+	trailing := scopesFile("trailing.json", `{"hris":[{"model_name":"Employee"}]} garbage`)
+	twoValues := scopesFile("two.json", `{"hris":[]} {}`)
+	emptyName := scopesFile("empty-name.json", `{"hris":[{"model_name":""}]}`)
 	withKey := map[string]string{"MERGE_API_KEY": testKey}
+	categories := strings.Join(func() []string {
+		var out []string
+		for _, c := range client.CategoryValues() {
+			out = append(out, string(c))
+		}
+		return out
+	}(), ", ")
 	cases := []struct {
 		name string
 		env  map[string]string
 		args []string
-		want []string
+		want []string // lines of stderr before the usage line
 	}{
-		{"no category", withKey, args("-base-url", srv.URL), []string{"categories: is required"}},
-		{"unknown category", withKey, args("-base-url", srv.URL, "-category", "payroll"), []string{"/categories/0", "payroll"}},
-		{"expiry 721", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "721"), []string{"link_expiry_mins", "720"}},
-		{"expiry 10081 with magic link", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "10081", "-magic-link"), []string{"link_expiry_mins", "at most 10080"}},
-		{"expiry 29", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "29"), []string{"link_expiry_mins", "at least 30"}},
-		{"language", withKey, args("-base-url", srv.URL, "-category", "hris", "-language", "fr"), []string{"language"}},
-		{"empty email", withKey, []string{"create", "-org", "Acme", "-origin-id", "1", "-category", "hris", "-base-url", srv.URL}, []string{"end_user_email_address"}},
-		{"long org", withKey, []string{"create", "-email", "a@b.c", "-org", strings.Repeat("x", 101), "-origin-id", "1", "-category", "hris", "-base-url", srv.URL}, []string{"end_user_organization_name", "at most 100"}},
-		{"bad scopes file", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", badScopes), []string{"-scopes", "unknown field"}},
-		{"missing scopes file", withKey, args("-category", "hris", "-scopes", "/no/such/file"), []string{"-scopes"}},
-		{"bad region", withKey, args("-category", "hris", "-region", "mars"), []string{"valid: us, eu, apac"}},
-		{"bad MERGE_REGION", map[string]string{"MERGE_API_KEY": testKey, "MERGE_REGION": "moon"}, args("-category", "hris"), []string{"valid: us, eu, apac"}},
-		{"no key", nil, args("-category", "hris"), []string{"MERGE_API_KEY"}},
-		{"http to a public host", withKey, args("-category", "hris", "-base-url", "http://example.com"), []string{"loopback"}},
-		{"unknown flag", withKey, args("-api-key", "x"), []string{"flag provided but not defined"}},
-		{"stray argument", withKey, args("-category", "hris", "extra"), []string{"unexpected argument"}},
+		{"no category", withKey, args("-base-url", srv.URL), []string{"linktoken: -category (categories) is required"}},
+		{"unknown category", withKey, args("-base-url", srv.URL, "-category", "payroll"),
+			[]string{`linktoken: -category (categories/0): must be one of ` + categories + ` (got "payroll")`}},
+		{"second category unknown", withKey, args("-base-url", srv.URL, "-category", "HRIS,Payroll"),
+			[]string{`linktoken: -category (categories/1): must be one of ` + categories + ` (got "Payroll")`}},
+		{"expiry 721", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "721"),
+			[]string{"linktoken: -expiry (link_expiry_mins): must be at most 720 unless should_create_magic_link_url is true (got 721)"}},
+		{"expiry 10081 with magic link", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "10081", "-magic-link"),
+			[]string{"linktoken: -expiry (link_expiry_mins): must be at most 10080 (got 10081)"}},
+		{"expiry 29", withKey, args("-base-url", srv.URL, "-category", "hris", "-expiry", "29"),
+			[]string{"linktoken: -expiry (link_expiry_mins): must be at least 30 (got 29)"}},
+		{"language", withKey, args("-base-url", srv.URL, "-category", "hris", "-language", "fr"),
+			[]string{`linktoken: -language (language): must be one of de, en (got "fr")`}},
+		{"no email", withKey, []string{"create", "-org", "Acme", "-origin-id", "1", "-category", "hris", "-base-url", srv.URL},
+			[]string{"linktoken: -email (end_user_email_address) is required"}},
+		{"no org, no origin id", withKey, []string{"create", "-email", "a@b.c", "-category", "hris"},
+			[]string{"linktoken: -org (end_user_organization_name) is required", "linktoken: -origin-id (end_user_origin_id) is required"}},
+		{"long org", withKey, []string{"create", "-email", "a@b.c", "-org", strings.Repeat("x", 101), "-origin-id", "1", "-category", "hris", "-base-url", srv.URL},
+			[]string{`linktoken: -org (end_user_organization_name): is 101 characters; at most 100 are allowed (got "` + strings.Repeat("x", 40) + `…")`}},
+		{"empty model name in scopes", withKey, args("-category", "hris", "-scopes", emptyName),
+			[]string{"linktoken: -scopes (category_common_model_scopes/hris/0/model_name): is required and must not be empty"}},
+		{"bad scopes file", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", badScopes),
+			[]string{`linktoken: -scopes: ` + badScopes + `: json: unknown field "model"`}},
+		{"scopes with trailing garbage", withKey, args("-category", "hris", "-scopes", trailing),
+			[]string{"linktoken: -scopes: " + trailing + ": data after the JSON value"}},
+		{"scopes with two values", withKey, args("-category", "hris", "-scopes", twoValues),
+			[]string{"linktoken: -scopes: " + twoValues + ": data after the JSON value"}},
+		{"missing scopes file", withKey, args("-category", "hris", "-scopes", "/no/such/file"),
+			[]string{"linktoken: -scopes: open /no/such/file: no such file or directory"}},
+		{"bad region", withKey, args("-category", "hris", "-region", "mars"),
+			[]string{`linktoken: -region: unknown region "mars" (valid: us, eu, apac, sandbox)`}},
+		{"bad MERGE_REGION", map[string]string{"MERGE_API_KEY": testKey, "MERGE_REGION": "moon"}, args("-category", "hris"),
+			[]string{`linktoken: MERGE_REGION: unknown region "moon" (valid: us, eu, apac, sandbox)`}},
+		{"http to a public host", withKey, args("-category", "hris", "-base-url", "http://example.com"),
+			[]string{`linktoken: -base-url: "http://example.com": plain http is allowed only for loopback hosts; use https`}},
+		{"base URL without a host", withKey, args("-category", "hris", "-base-url", "nonsense"),
+			[]string{`linktoken: -base-url: "nonsense" has no host`}},
+		{"timeout 0", withKey, args("-category", "hris", "-timeout", "0"), []string{"linktoken: -timeout: must be more than 0, got 0s"}},
+		{"negative timeout", withKey, args("-category", "hris", "-timeout", "-1s"), []string{"linktoken: -timeout: must be more than 0, got -1s"}},
+		{"unknown flag", withKey, args("-api-key", "x"), []string{"linktoken: flag provided but not defined: -api-key"}},
+		{"bad flag value", withKey, args("-expiry", "soon"), []string{`linktoken: invalid value "soon" for flag -expiry: parse error`}},
+		{"stray argument", withKey, args("-category", "hris", "extra"), []string{`linktoken: unexpected argument "extra"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,32 +171,134 @@ func TestCreateUsageErrors(t *testing.T) {
 			code, out, errOut := runCLI(t, tc.env, tc.args...)
 			assert.Equal(t, exitUsage, code, errOut)
 			assert.Empty(t, out)
-			for _, w := range tc.want {
-				assert.Contains(t, errOut, w)
-			}
+			assert.Equal(t, strings.Join(tc.want, "\n")+"\n"+usageLine, errOut)
 			assert.NotContains(t, errOut, testKey)
 		})
 	}
-	assert.Zero(t, hits.Load(), "nothing was sent")
+	t.Run("no key", func(t *testing.T) {
+		t.Parallel()
+		code, _, errOut := runCLI(t, nil, args("-category", "hris")...)
+		assert.Equal(t, exitUsage, code)
+		assert.Equal(t, "linktoken: set MERGE_API_KEY to your Merge production API key (or use -mock)\n", errOut)
+	})
+	t.Cleanup(func() { assert.Zero(t, hits.Load(), "nothing was sent") })
 }
 
+// TestEnumFlagsAnyCase: categories and languages are matched to the
+// generated enums in any case, and sent as the spec spells them.
+func TestEnumFlagsAnyCase(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		extra    []string
+		wantBody string
+	}{
+		{"upper-case category", []string{"-category", "HRIS"}, `"categories":["hris"]`},
+		{"mixed list", []string{"-category", "Hris, ATS", "-category", "FileStorage"}, `"categories":["hris","ats","filestorage"]`},
+		{"upper-case language", []string{"-category", "hris", "-language", "DE"}, `"language":"de"`},
+		{"language with spaces", []string{"-category", "hris", "-language", " En "}, `"language":"en"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var body []byte
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ = io.ReadAll(r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = io.WriteString(w, `{"link_token":"tok"}`)
+			}))
+			t.Cleanup(srv.Close)
+			code, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args(append(tc.extra, "-base-url", srv.URL)...)...)
+			require.Equal(t, exitOK, code, errOut)
+			assert.Equal(t, "tok\n", out)
+			assert.Contains(t, string(body), tc.wantBody)
+		})
+	}
+}
+
+// TestDescribe: each violation names the flag the user typed and the
+// field, through the one table.
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		v    client.Violation
+		want string
+	}{
+		{"required", client.Violation{In: "body", Pointer: "/categories", Rule: client.RuleRequired, Message: "is required"},
+			"-category (categories) is required"},
+		{"empty string", client.Violation{In: "body", Pointer: "/end_user_organization_name", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+			"-org (end_user_organization_name) is required"},
+		{"enum with the value", client.Violation{In: "body", Pointer: "/categories/0", Rule: client.RuleEnum, Value: `"payroll"`, Message: "must be one of a, b"},
+			`-category (categories/0): must be one of a, b (got "payroll")`},
+		{"nested, required wording kept", client.Violation{In: "body", Pointer: "/category_common_model_scopes/hris/0/model_name", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+			"-scopes (category_common_model_scopes/hris/0/model_name): is required and must not be empty"},
+		{"escaped key", client.Violation{In: "body", Pointer: "/category_common_model_scopes/a~1b", Rule: client.RuleType, Value: "null", Message: "must be a list of model scopes"},
+			"-scopes (category_common_model_scopes/a~1b): must be a list of model scopes (got null)"},
+		{"a field no flag sets", client.Violation{In: "body", Pointer: "/common_models/0/model_id", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+			"common_models/0/model_id: is required and must not be empty"},
+		{"no pointer", client.Violation{In: "body", Rule: client.RuleType, Message: "must be an object"},
+			"body: must be an object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, describe(tc.v))
+		})
+	}
+}
+
+// TestFlagFieldTable: the table names flags create defines and fields the
+// request has, each once.
+func TestFlagFieldTable(t *testing.T) {
+	t.Parallel()
+	jsonNames := map[string]bool{}
+	typ := reflect.TypeFor[client.LinkTokenRequest]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		jsonNames[name] = true
+	}
+	// The flags create defines, read from its help.
+	code, help, _ := runCLI(t, nil, "create", "-h")
+	require.Equal(t, exitOK, code)
+	seenFlag, seenField := map[string]bool{}, map[string]bool{}
+	for _, f := range flagFields {
+		assert.True(t, jsonNames[f.field], "%s is a field of the request", f.field)
+		assert.Regexp(t, `(?m)^  -`+regexp.QuoteMeta(f.flag)+`\b`, help, "create defines -%s", f.flag)
+		assert.False(t, seenFlag[f.flag], "-%s once", f.flag)
+		assert.False(t, seenField[f.field], "%s once", f.field)
+		seenFlag[f.flag], seenField[f.field] = true, true
+	}
+}
+
+// TestCreateAPIError: an API error prints one short block, each fact once.
 func TestCreateAPIError(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Request-Id", "req-cli-7")
 		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = io.WriteString(w, `{"detail":"Invalid token."}`)
+		_, _ = io.WriteString(w, `{"detail":"Invalid token.","end_user_email_address":["ada@example.com is not allowed"]}`)
 	}))
 	t.Cleanup(srv.Close)
 	code, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", srv.URL, "-category", "hris")...)
 	assert.Equal(t, exitError, code)
 	assert.Empty(t, out)
-	assert.Contains(t, errOut, "401")
-	assert.Contains(t, errOut, "request id: req-cli-7")
-	assert.Contains(t, errOut, "Invalid token.")
-	assert.NotContains(t, errOut, testKey)
-	assert.NotContains(t, errOut, "ada@example.com")
+	assert.Equal(t, `linktoken: create link token failed
+status: 401 Unauthorized
+request id: req-cli-7
+problem: Invalid token.
+problem: end_user_email_address: [redacted] is not allowed
+`, errOut)
+
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "0")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(flaky.Close)
+	code, _, errOut = runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", flaky.URL, "-category", "hris")...)
+	assert.Equal(t, exitError, code)
+	assert.Equal(t, "linktoken: create link token failed after 3 attempts\nstatus: 503 Service Unavailable\n", errOut)
 
 	closed := httptest.NewServer(http.NotFoundHandler())
 	url := closed.URL
@@ -153,26 +306,260 @@ func TestCreateAPIError(t *testing.T) {
 	code, _, errOut = runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", url, "-category", "hris", "-timeout", "2s")...)
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "connection refused")
+	assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %s", errOut)
+}
+
+// TestCreateHostileServer: nothing a server sends can forge a line, move
+// the cursor or reorder text on the user's terminal.
+func TestCreateHostileServer(t *testing.T) {
+	t.Parallel()
+	const forged = "\r\nstatus: 200\n"
+	cases := []struct {
+		name      string
+		status    int
+		requestID string
+		body      string
+		json      bool
+		want      string // the whole of stdout and stderr
+	}{
+		{"detail with a line break", 400, "r1", `{"detail":"bad` + jsonEscape(forged) + `"}`, false,
+			"linktoken: create link token failed\nstatus: 400 Bad Request\nrequest id: r1\nproblem: bad  status: 200 \n"},
+		{"escape sequences and OSC", 403, "r2", `{"detail":"` + jsonEscape("\x1b[2J\x1b]0;owned\x07no\u009b31m") + `"}`, false,
+			"linktoken: create link token failed\nstatus: 403 Forbidden\nrequest id: r2\nproblem: [2J]0;ownedno31m\n"},
+		{"line separator and bidi override", 429, "r3", `{"errors":[{"title":"t","detail":"` + jsonEscape("a\u2028status: 200\u202egnp.exe") + `","problem_type":"X"}]}`, false,
+			"linktoken: create link token failed after 3 attempts\nstatus: 429 Too Many Requests\nrequest id: r3\nproblem: t: a status: 200gnp.exe\n"},
+		{"field name with a vertical tab", 400, "r4", `{"` + jsonEscape("x\vstatus") + `":["200"]}`, false,
+			"linktoken: create link token failed\nstatus: 400 Bad Request\nrequest id: r4\nproblem: x status: 200\n"},
+		// net/http refuses ESC in a header; C1, bidi and U+2028 get through.
+		{"request id with a line separator", 400, "r\u202e\u2028status: 200\u009b", `{}`, false,
+			"linktoken: create link token failed\nstatus: 400 Bad Request\nrequest id: r status: 200\n"},
+		{"token with control characters", 200, "r5", `{"link_token":"` + jsonEscape("tok\u009b\x1b[1A\rstatus: 200") + `"}`, false,
+			"tok[1A status: 200\n"},
+		{"token with control characters, as JSON", 200, "r6", `{"link_token":"` + jsonEscape("tok\u009b\u202e\x7f") + `"}`, true,
+			"{\n  \"link_token\": \"tok\\u009b\\u202e\\u007f\"\n}\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("X-Request-Id", tc.requestID)
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			t.Cleanup(srv.Close)
+			extra := []string{"-base-url", srv.URL, "-category", "hris"}
+			if tc.json {
+				extra = append(extra, "-json")
+			}
+			_, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args(extra...)...)
+			assert.Equal(t, tc.want, out+errOut)
+			if tc.json {
+				var tok map[string]string
+				require.NoError(t, json.Unmarshal([]byte(out), &tok), "still valid JSON")
+				assert.Equal(t, "tok\u009b\u202e\x7f", tok["link_token"], "and the value intact")
+			}
+		})
+	}
+}
+
+func jsonEscape(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
+}
+
+// TestPrintable: what the one sanitizer keeps, replaces and drops.
+func TestPrintable(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, in, want string }{
+		{"plain", "Invalid token.", "Invalid token."},
+		{"unicode letters kept", "Größe ✓ 日本", "Größe ✓ 日本"},
+		{"line breaks become spaces", "a\nb\rc\vd\fe\tf\u0085g\u2028h\u2029i", "a b c d e f g h i"},
+		{"CSI sequence loses its ESC", "\x1b[31mred\x1b[0m", "[31mred[0m"},
+		{"OSC sequence loses ESC and BEL", "\x1b]8;;http://evil\x07link", "]8;;http://evillink"},
+		{"C1 CSI and DEL dropped", "a\u009b2Jb\x7fc", "a2Jbc"},
+		{"bidi controls dropped", "\u202eabc\u202c \u2066x\u2069 \u200ey\u200f\u061c", "abc x y"},
+		{"NUL dropped", "a\x00b", "ab"},
+		{"invalid UTF-8 replaced", "a\xffb", "a\ufffdb"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, printable(tc.in))
+		})
+	}
 }
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		args []string
-		code int
-		want string
+		name   string
+		args   []string
+		code   int
+		stdout string // in stdout, exactly once
+		stderr string // in stderr, exactly once
 	}{
-		{[]string{"-h"}, exitOK, "linktoken create -mock -email ada@example.com"},
-		{[]string{"create", "-h"}, exitOK, "Example:"},
-		{[]string{"mock", "-h"}, exitOK, "linktoken mock -addr 127.0.0.1:4010"},
-		{nil, exitUsage, "Usage:"},
-		{[]string{"serve"}, exitUsage, `unknown command "serve"`},
+		{"top-level -h", []string{"-h"}, exitOK, "linktoken create -mock -email ada@example.com", ""},
+		{"create -h", []string{"create", "-h"}, exitOK, "Usage: linktoken create [flags]", ""},
+		{"create -help", []string{"create", "-help"}, exitOK, "Usage: linktoken create [flags]", ""},
+		{"mock -h", []string{"mock", "-h"}, exitOK, "Usage: linktoken mock [flags]", ""},
+		{"version -h", []string{"version", "-h"}, exitOK, "Usage: linktoken version", ""},
+		{"no command", nil, exitUsage, "", "Usage:"},
+		{"unknown command", []string{"serve"}, exitUsage, "", `unknown command "serve"`},
 	}
 	for _, tc := range cases {
-		code, out, errOut := runCLI(t, nil, tc.args...)
-		assert.Equal(t, tc.code, code, "%v", tc.args)
-		assert.Contains(t, out+errOut, tc.want, "%v", tc.args)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, nil, tc.args...)
+			assert.Equal(t, tc.code, code)
+			if tc.stdout != "" {
+				assert.Equal(t, 1, strings.Count(out, tc.stdout), out)
+				assert.Empty(t, errOut)
+			}
+			if tc.stderr != "" {
+				assert.Equal(t, 1, strings.Count(errOut, tc.stderr), errOut)
+				assert.Empty(t, out)
+			}
+		})
 	}
+}
+
+// TestHelpListsTheGeneratedEnums: the accepted values in the help are the
+// generated enums'.
+func TestHelpListsTheGeneratedEnums(t *testing.T) {
+	t.Parallel()
+	_, help, _ := runCLI(t, nil, "create", "-h")
+	assert.Contains(t, help, "in any case: "+joinValues(client.CategoryValues())+" (required)")
+	assert.Contains(t, help, "in any case: "+joinValues(client.LanguageValues())+"\n")
+	assert.Contains(t, help, "the Merge region: "+joinValues(client.Regions()))
+}
+
+// TestMockUsageErrors: bad flags of mock exit 2 with the usage line, before
+// anything listens.
+func TestMockUsageErrors(t *testing.T) {
+	t.Parallel()
+	const mockUsage = "usage: linktoken mock [flags] (run \"linktoken mock -h\" for help)\n"
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"address without a port", []string{"-addr", "nonsense"}, "linktoken: -addr: address nonsense: missing port in address\n"},
+		{"port out of range", []string{"-addr", "127.0.0.1:99999"}, `linktoken: -addr: port "99999" is not a number from 0 to 65535` + "\n"},
+		{"named port", []string{"-addr", "localhost:http"}, `linktoken: -addr: port "http" is not a number from 0 to 65535` + "\n"},
+		{"negative latency", []string{"-latency", "-1s"}, "linktoken: -latency: must not be negative, got -1s\n"},
+		{"stray argument", []string{"-addr", "127.0.0.1:0", "now"}, `linktoken: unexpected argument "now"` + "\n"},
+		{"unknown flag", []string{"-port", "80"}, "linktoken: flag provided but not defined: -port\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCLI(t, nil, append([]string{"mock"}, tc.args...)...)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, out)
+			assert.Equal(t, tc.want+mockUsage, errOut)
+		})
+	}
+}
+
+// TestMockCommandLogs: `linktoken mock` logs one line per request on
+// stderr, and never the key or the email.
+func TestMockCommandLogs(t *testing.T) {
+	t.Parallel()
+	m := startMockCommand(t, fastLimits)
+	requests := []struct{ method, path, auth, body string }{
+		{"POST", "/link-token", "Bearer " + testKey, validBody},
+		{"POST", "/api/mktg/v1/link-token", "Bearer " + testKey, `{"end_user_email_address":"ada@example.com"}`},
+		{"POST", "/ada@example.com/link-token", "bearer " + testKey, validBody},
+		{"POST", "/" + strings.ToUpper(testKey) + "/link-token", "Bearer " + testKey, validBody},
+		{"GET", "/link-token", "Bearer " + testKey, ""},
+	}
+	for _, r := range requests {
+		req, err := http.NewRequest(r.method, "http://"+m.addr+r.path, strings.NewReader(r.body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", r.auth)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	m.stop()
+	assert.Equal(t, exitOK, <-m.done)
+	m.done <- exitOK
+	log := m.log.String()
+	assert.Equal(t, len(requests), strings.Count(log, `msg=request `), log)
+	assert.Equal(t, len(requests)+2, strings.Count(log, "\n"), "listening, one line per request, stopped: %s", log)
+	for _, secret := range []string{testKey, "ada@example.com"} {
+		assert.NotContains(t, strings.ToLower(log), strings.ToLower(secret))
+	}
+}
+
+// TestVersion: the module version as the build recorded it, the Go
+// version, and the revision when there is one.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	vcs := []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "5acc1861b2c3"}, {Key: "vcs.modified", Value: "true"}}
+	cases := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"go install @v0.1.0", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: modulePath, Version: "v0.1.0"}}, true,
+			"linktoken v0.1.0\ngo1.26.8\n"},
+		{"built in a checkout", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: modulePath, Version: "(devel)"}, Settings: vcs}, true,
+			"linktoken (devel)\ngo1.26.8\nrevision 5acc1861b2c3 (modified)\n"},
+		{"a dependency of another main module", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "example.com/tool", Version: "v9.9.9"},
+			Deps: []*debug.Module{{Path: modulePath, Version: "v0.2.0"}}}, true,
+			"linktoken v0.2.0\ngo1.26.8\n"},
+		{"no build info", nil, false, "linktoken (devel)\n" + runtime.Version() + "\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, readBuildVersion(tc.info, tc.ok).String())
+		})
+	}
+
+	code, out, errOut := runCLI(t, nil, "version")
+	require.Equal(t, exitOK, code, errOut)
+	assert.Regexp(t, `^linktoken (\(devel\)|v\S+)\n`+regexp.QuoteMeta(runtime.Version())+`\n(revision [0-9a-f]+( \(modified\))?\n)?$`, out)
+	code, _, errOut = runCLI(t, nil, "version", "extra")
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, "linktoken: unexpected argument \"extra\"\nusage: linktoken version (run \"linktoken version -h\" for help)\n", errOut)
+}
+
+// TestVersionMatchesUserAgent: the client's User-Agent carries the version
+// `linktoken version` prints.
+func TestVersionMatchesUserAgent(t *testing.T) {
+	t.Parallel()
+	var ua string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua = r.Header.Get("User-Agent")
+		_, _ = io.WriteString(w, `{"link_token":"tok"}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, _, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", srv.URL, "-category", "hris")...)
+	require.Equal(t, exitOK, code, errOut)
+	v := readBuildVersion(debug.ReadBuildInfo())
+	assert.Equal(t, modulePath+"/"+v.module+" go/"+v.goVersion+" linktoken-cli", ua)
+}
+
+// TestImports: the command uses the client and the contract suite only,
+// never the generated package.
+func TestImports(t *testing.T) {
+	t.Parallel()
+	pkg, err := build.ImportDir(".", 0)
+	require.NoError(t, err)
+	var ours []string
+	for _, imp := range pkg.Imports {
+		if strings.HasPrefix(imp, modulePath+"/") {
+			ours = append(ours, imp)
+		}
+	}
+	assert.ElementsMatch(t, []string{modulePath + "/client", modulePath + "/contracttest"}, ours)
 }
 
 // TestMockCommand builds the binary, serves the mock on a free loopback

@@ -2,34 +2,71 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/mergelink/linktoken/contracttest"
 )
 
+const defaultMockAddr = "127.0.0.1:4010"
+
+// What one client may hold of `linktoken mock`: without these, a client
+// that trickles its body or keeps an idle keep-alive connection holds it
+// forever, and a signal then waits out the whole grace period.
 const (
-	defaultMockAddr = "127.0.0.1:4010"
-	// shutdownGrace is how long in-flight requests get after a signal.
+	// mockReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers.
+	mockReadHeaderTimeout = 5 * time.Second
+	// mockReadTimeout bounds reading a whole request, body included.
+	mockReadTimeout = 10 * time.Second
+	// mockWriteTimeout bounds writing the answer once the request is read
+	// and -latency has passed; the server's WriteTimeout, which counts from
+	// the request's headers, is mockReadTimeout + latency + this.
+	mockWriteTimeout = 10 * time.Second
+	// mockIdleTimeout closes a keep-alive connection that sends no new
+	// request.
+	mockIdleTimeout = 30 * time.Second
+	// mockMaxHeaderBytes caps a request's headers (net/http allows 1 MiB).
+	mockMaxHeaderBytes = 64 << 10
+	// shutdownGrace is how long in-flight requests get after a signal;
+	// then the connections still open are closed and the mock exits 0.
 	shutdownGrace = 5 * time.Second
 )
 
-// runMock serves the mock until ctx is done (SIGINT or SIGTERM in main).
-func runMock(ctx context.Context, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mock", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", defaultMockAddr, "address to listen on (loopback unless you say otherwise)")
-	latency := fs.Duration("latency", 0, "delay every answer by this much")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: linktoken mock [flags]
+// serverLimits are the timeouts and caps of the mock's server; tests
+// shorten them.
+type serverLimits struct {
+	readHeader, read, write, idle, grace time.Duration
+	maxHeaderBytes                       int
+}
+
+var defaultLimits = serverLimits{
+	readHeader: mockReadHeaderTimeout, read: mockReadTimeout, write: mockWriteTimeout,
+	idle: mockIdleTimeout, grace: shutdownGrace, maxHeaderBytes: mockMaxHeaderBytes,
+}
+
+// newServer returns the server for h; latency is the mock's -latency, which
+// the write timeout must leave room for.
+func (l serverLimits) newServer(h http.Handler, latency time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.read + latency + l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+	}
+}
+
+const mockHelp = `Usage: linktoken mock [flags]
 
 Serves the spec-validating mock of POST /link-token until interrupted, logging
-one line per request (never the key or any body value).
+one line per request on stderr (never the key, the email or any body value).
 
 Example:
   linktoken mock -addr 127.0.0.1:4010
@@ -38,22 +75,34 @@ Example:
       -d '{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}'
 
 Flags:
-`)
-		fs.PrintDefaults()
-	}
-	if code, ok := parseFlags(fs, args); !ok {
+`
+
+// runMock serves the mock until ctx is done (SIGINT or SIGTERM in main).
+func runMock(ctx context.Context, args []string, stdout, stderr io.Writer, limits serverLimits) int {
+	cmd := newCommand("mock", "mock [flags]", mockHelp)
+	addr := cmd.flags.String("addr", defaultMockAddr, "`host:port` to listen on (loopback unless you say otherwise; port 0 picks a free one)")
+	latency := cmd.flags.Duration("latency", 0, "delay every answer by this much")
+	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
 	}
+	if err := checkAddr(*addr); err != nil {
+		return cmd.usageError(stderr, "-addr: %v", err)
+	}
+	if *latency < 0 {
+		return cmd.usageError(stderr, "-latency: must not be negative, got %s", *latency)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	mock, err := contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency))
+	if err != nil {
+		fmt.Fprintf(stderr, "linktoken: mock: %v\n", err)
+		return exitError
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "linktoken: mock: %v\n", err)
 		return exitError
 	}
-	srv := &http.Server{
-		Handler:           contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency)),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	srv := limits.newServer(mock, *latency)
 	logger.Info("mock listening", "url", "http://"+ln.Addr().String()+"/link-token")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -63,12 +112,27 @@ Flags:
 		return exitError
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), limits.grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		fmt.Fprintf(stderr, "linktoken: mock: shutdown: %v\n", err)
-		return exitError
+		// Requests still in flight after the grace period: cut them off.
+		// Stopping is what was asked, so this is not a failure.
+		logger.Info("mock closing open connections", "grace", limits.grace, "reason", err.Error())
+		_ = srv.Close()
 	}
 	logger.Info("mock stopped")
 	return exitOK
+}
+
+// checkAddr accepts host:port with a numeric port, the host optional (all
+// interfaces), as net.Listen takes it.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
 }
