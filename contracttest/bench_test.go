@@ -351,7 +351,7 @@ func BenchmarkConcurrent(b *testing.B) {
 			}) {
 				b.Run("impl="+side.name, func(b *testing.B) {
 					var conns atomic.Int64
-					srv := httptest.NewUnstartedServer(contracttest.NewMock())
+					srv := httptest.NewUnstartedServer(newMock(b))
 					srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 						if s == http.StateNew {
 							conns.Add(1)

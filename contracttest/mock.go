@@ -129,7 +129,7 @@ func NewMock(opts ...MockOption) (*Mock, error) {
 		m.validator = v
 	}
 	for i, step := range m.script {
-		if err := checkStep(m.validator.route.Operation.Responses, step); err != nil {
+		if err := checkStep(m.validator.op.Responses, step); err != nil {
 			return nil, fmt.Errorf("contracttest: NewMock: script step %d: %w", i+1, err)
 		}
 	}

@@ -122,7 +122,7 @@ func (c *closeRecorder) Close() error { c.closed = true; return nil }
 // refused for breaking the spec, or fails.
 func TestTransportClosesTheRequestBody(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(contracttest.NewMock())
+	srv := httptest.NewServer(newMock(t))
 	t.Cleanup(srv.Close)
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
