@@ -112,37 +112,136 @@ func (vs Violations) String() string {
 	return strings.Join(parts, "; ")
 }
 
-// Limit sorts vs and keeps at most MaxViolations of them, returning how many
-// it left out. Every producer of violations calls it, so the order is the
-// same whatever order they were found in.
+// Limit keeps at most MaxViolations of vs, sorted by pointer, and returns
+// how many it left out, as a ViolationList would.
 func (vs Violations) Limit() (Violations, int) {
-	slices.SortFunc(vs, func(a, b Violation) int {
-		return cmp.Or(comparePointers(a.Pointer, b.Pointer), cmp.Compare(a.In, b.In),
-			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message), cmp.Compare(a.Value, b.Value))
-	})
-	if len(vs) <= MaxViolations {
-		return vs, 0
+	var l ViolationList
+	for _, v := range vs {
+		l.Add(v)
 	}
-	return vs[:MaxViolations:MaxViolations], len(vs) - MaxViolations
+	return l.Result()
+}
+
+// ViolationList collects violations as they are found and keeps those that
+// will be shown: at most MaxViolations, each field's first ones before
+// another field's repeats, so a request with thousands of bad categories
+// still names its missing email. Memory stays bounded by MaxViolations per
+// field whatever is added, and adding n costs O(n log MaxViolations). The
+// zero value is ready to use; the client's validation and the contract
+// suite collect with it, so both report the same violations in the same
+// order.
+type ViolationList struct {
+	byField map[string]*boundedList
+	n       int
+}
+
+// Add records one violation.
+func (l *ViolationList) Add(v Violation) {
+	if l.byField == nil {
+		l.byField = map[string]*boundedList{}
+	}
+	f := v.Field()
+	b := l.byField[f]
+	if b == nil {
+		b = &boundedList{}
+		l.byField[f] = b
+	}
+	b.add(v)
+	l.n++
+}
+
+// Len returns how many violations were added.
+func (l *ViolationList) Len() int { return l.n }
+
+// Result returns the violations kept, sorted by pointer, and how many were
+// left out.
+func (l *ViolationList) Result() (Violations, int) {
+	var candidates []rankedViolation
+	for _, b := range l.byField {
+		slices.SortFunc(b.items, compareViolations)
+		for rank, v := range b.items {
+			candidates = append(candidates, rankedViolation{rank, v})
+		}
+	}
+	slices.SortFunc(candidates, func(a, b rankedViolation) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), compareViolations(a.v, b.v))
+	})
+	keep := min(len(candidates), MaxViolations)
+	var out Violations
+	for _, c := range candidates[:keep] {
+		out = append(out, c.v)
+	}
+	slices.SortFunc(out, compareViolations)
+	return out, l.n - keep
+}
+
+type rankedViolation struct {
+	rank int
+	v    Violation
+}
+
+// boundedList keeps the MaxViolations smallest violations added, in a max
+// heap on compareViolations.
+type boundedList struct{ items []Violation }
+
+func (l *boundedList) add(v Violation) {
+	if len(l.items) < MaxViolations {
+		l.items = append(l.items, v)
+		l.up(len(l.items) - 1)
+		return
+	}
+	if compareViolations(v, l.items[0]) >= 0 {
+		return // not among the smallest
+	}
+	l.items[0] = v
+	l.down(0)
+}
+
+func (l *boundedList) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if compareViolations(l.items[i], l.items[p]) <= 0 {
+			return
+		}
+		l.items[i], l.items[p] = l.items[p], l.items[i]
+		i = p
+	}
+}
+
+func (l *boundedList) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(l.items) {
+			return
+		}
+		if c+1 < len(l.items) && compareViolations(l.items[c+1], l.items[c]) > 0 {
+			c++
+		}
+		if compareViolations(l.items[c], l.items[i]) <= 0 {
+			return
+		}
+		l.items[i], l.items[c] = l.items[c], l.items[i]
+		i = c
+	}
+}
+
+// compareViolations orders violations by pointer (array indexes by number),
+// then where, rule, message and value.
+func compareViolations(a, b Violation) int {
+	return cmp.Or(comparePointers(a.Pointer, b.Pointer), cmp.Compare(a.In, b.In),
+		cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Message, b.Message), cmp.Compare(a.Value, b.Value))
 }
 
 // comparePointers orders JSON pointers token by token, array indexes by
-// number, so /categories/2 comes before /categories/10.
+// number, so /categories/2 comes before /categories/10. It allocates
+// nothing.
 func comparePointers(a, b string) int {
-	for a != "" || b != "" {
+	for a != "" && b != "" {
 		var x, y string
-		x, a, _ = strings.Cut(strings.TrimPrefix(a, "/"), "/")
-		y, b, _ = strings.Cut(strings.TrimPrefix(b, "/"), "/")
-		if a != "" {
-			a = "/" + a
-		}
-		if b != "" {
-			b = "/" + b
-		}
-		i, errX := strconv.Atoi(x)
-		j, errY := strconv.Atoi(y)
-		if errX == nil && errY == nil {
-			if c := cmp.Compare(i, j); c != 0 {
+		x, a = nextToken(a)
+		y, b = nextToken(b)
+		if isIndex(x) && isIndex(y) {
+			if c := cmp.Or(cmp.Compare(len(x), len(y)), cmp.Compare(x, y)); c != 0 {
 				return c
 			}
 			continue
@@ -151,7 +250,30 @@ func comparePointers(a, b string) int {
 			return c
 		}
 	}
-	return 0
+	return cmp.Compare(len(a), len(b)) // a prefix comes first
+}
+
+// nextToken splits "/a/b" into "a" and "/b".
+func nextToken(p string) (string, string) {
+	p = strings.TrimPrefix(p, "/")
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i], p[i:]
+	}
+	return p, ""
+}
+
+// isIndex reports whether a pointer token is an array index: digits without
+// a leading zero.
+func isIndex(t string) bool {
+	if t == "" || (len(t) > 1 && t[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidationError reports a request that breaks the spec. Nothing was sent.
@@ -194,19 +316,19 @@ func prepare(req *LinkTokenRequest) error {
 	}
 	var v validator
 	v.request(req)
-	if len(v.violations) == 0 {
+	if v.violations.Len() == 0 {
 		return nil
 	}
-	vs, n := v.violations.Limit()
+	vs, n := v.violations.Result()
 	return &ValidationError{Violations: vs, Omitted: n}
 }
 
 type validator struct {
-	violations Violations
+	violations ViolationList
 }
 
 func (v *validator) add(pointer, rule, value, msg string) {
-	v.violations = append(v.violations, Violation{In: "body", Pointer: pointer, Rule: rule, Value: value, Message: msg})
+	v.violations.Add(Violation{In: "body", Pointer: pointer, Rule: rule, Value: value, Message: msg})
 }
 
 func (v *validator) request(r *LinkTokenRequest) {

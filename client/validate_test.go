@@ -201,13 +201,18 @@ func TestViolationsAreOrderedAndCapped(t *testing.T) {
 	}
 
 	huge := validRequest()
+	huge.EndUserEmailAddress = ""
 	for range 10000 {
 		huge.Categories = append(huge.Categories, "payroll")
 	}
 	var verr *client.ValidationError
 	require.ErrorAs(t, client.Validate(huge), &verr)
 	assert.Len(t, verr.Violations, client.MaxViolations)
-	assert.Equal(t, 10000-client.MaxViolations, verr.Omitted)
+	assert.Equal(t, 10001-client.MaxViolations, verr.Omitted)
+	assert.Equal(t, "/categories/1", verr.Violations[0].Pointer, "in pointer order, indexes by number")
+	assert.Equal(t, "/categories/2", verr.Violations[1].Pointer)
+	assert.Equal(t, "/end_user_email_address", verr.Violations[client.MaxViolations-1].Pointer,
+		"a field's first violation is kept before another field's repeats")
 	assert.Contains(t, verr.Error(), fmt.Sprintf("and %d more", verr.Omitted))
 	assert.Less(t, len(verr.Error()), 10000, "the message stays short")
 }

@@ -455,8 +455,9 @@ func TestMockBoundsItsAnswer(t *testing.T) {
 		messages int
 		detail   string
 	}{
-		{"262k bad categories", manyBadCategories(), "categories", client.MaxViolations,
-			// and the three required end-user fields are missing
+		// The three required end-user fields are missing too: each field's
+		// first violation is listed before another field's repeats.
+		{"262k bad categories", manyBadCategories(), "categories", client.MaxViolations - 3,
 			fmt.Sprintf("%d more violations were not listed", badCategories+3-client.MaxViolations)},
 		{"a 300 KiB unknown key", strings.Replace(minimalBody, "}",
 			`,"category_common_model_scopes":{"hris":[{"model_name":"E","model_permissions":{"`+longKey+`":{}}}]}}`, 1),
@@ -484,6 +485,11 @@ func TestMockBoundsItsAnswer(t *testing.T) {
 			var msgs []string
 			require.NoError(t, json.Unmarshal(body[tc.field], &msgs))
 			assert.Len(t, msgs, tc.messages)
+			if tc.name == "262k bad categories" {
+				for _, f := range []string{"end_user_email_address", "end_user_organization_name", "end_user_origin_id"} {
+					assert.Contains(t, body, f, "the missing %s is named despite 262k bad categories", f)
+				}
+			}
 			for _, msg := range msgs {
 				assert.LessOrEqual(t, len(msg), 300, "each message is cut short")
 			}

@@ -89,11 +89,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("contracttest: read request body: %w", err)
 	}
-	vs := v.operationViolations(req)
-	if vs == nil {
-		vs = v.requestViolations(req.Header, body)
+	l := listOf(v.operationViolations(req)...)
+	if l.Len() == 0 {
+		l = v.requestViolations(req.Header, body)
 	}
-	if err := t.check("request", vs); err != nil {
+	if err := t.check("request", l); err != nil {
 		return nil, err
 	}
 	out := new(http.Request)
@@ -120,11 +120,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // check turns violations into a *ContractError, or records them and returns
 // nil when the transport records.
-func (t *transport) check(side string, vs client.Violations) error {
-	if len(vs) == 0 {
+func (t *transport) check(side string, l *client.ViolationList) error {
+	ce := newContractError(side, l)
+	if ce == nil {
 		return nil
 	}
-	ce := newContractError(side, vs)
 	if t.recorder == nil {
 		return ce
 	}

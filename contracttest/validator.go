@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,9 +38,23 @@ type ContractError struct {
 	Omitted int
 }
 
-func newContractError(side string, vs client.Violations) *ContractError {
-	vs, n := vs.Limit()
+// newContractError is the error for what l collected, or nil when it
+// collected nothing.
+func newContractError(side string, l *client.ViolationList) *ContractError {
+	if l.Len() == 0 {
+		return nil
+	}
+	vs, n := l.Result()
 	return &ContractError{Side: side, Violations: vs, Omitted: n}
+}
+
+// listOf collects violations into a list.
+func listOf(vs ...Violation) *client.ViolationList {
+	var l client.ViolationList
+	for _, v := range vs {
+		l.Add(v)
+	}
+	return &l
 }
 
 func (e *ContractError) Error() string {
@@ -119,55 +132,56 @@ func validBearer(h string) bool {
 // *ContractError with every violation. The request body stays readable.
 func (v *Validator) ValidateRequest(req *http.Request) error {
 	if vs := v.operationViolations(req); vs != nil {
-		return newContractError("request", vs)
+		return newContractError("request", listOf(vs...))
 	}
 	body, err := readBody(&req.Body)
 	if err != nil {
 		return fmt.Errorf("contracttest: read request body: %w", err)
 	}
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	if vs := v.requestViolations(req.Header, body); len(vs) > 0 {
-		return newContractError("request", vs)
+	if ce := newContractError("request", v.requestViolations(req.Header, body)); ce != nil {
+		return ce
 	}
 	return nil
 }
 
 // requestViolations applies the operation's security and request body to a
 // request's headers and body.
-func (v *Validator) requestViolations(h http.Header, body []byte) client.Violations {
-	var vs client.Violations
+func (v *Validator) requestViolations(h http.Header, body []byte) *client.ViolationList {
+	var l client.ViolationList
 	if v.bearer && !validBearer(h.Get("Authorization")) {
-		vs = append(vs, Violation{In: "security", Rule: "security",
+		l.Add(Violation{In: "security", Rule: "security",
 			Message: `the Authorization header must be "Bearer <API key>"`})
 	}
 	rb := v.op.RequestBody
 	if rb == nil || rb.Value == nil {
-		return vs
+		return &l
 	}
 	if len(body) == 0 {
 		if rb.Value.Required {
-			vs = append(vs, Violation{In: "body", Rule: "requestBody", Message: "a request body is required"})
+			l.Add(Violation{In: "body", Rule: "requestBody", Message: "a request body is required"})
 		}
-		return vs
+		return &l
 	}
 	ct := h.Get("Content-Type")
 	mt := rb.Value.Content.Get(ct)
 	if mt == nil {
-		return append(vs, Violation{In: "header", Rule: "requestBody",
+		l.Add(Violation{In: "header", Rule: "requestBody",
 			Message: fmt.Sprintf("Content-Type %q is not one the spec documents for the request (%s)", ct, mediaTypes(rb.Value.Content))})
+		return &l
 	}
 	if mt.Schema == nil || mt.Schema.Value == nil {
-		return vs
+		return &l
 	}
 	value, err := decodeJSON(body)
 	if err != nil {
-		return append(vs, Violation{In: "body", Rule: "requestBody", Message: "the body is not JSON: " + err.Error()})
+		l.Add(Violation{In: "body", Rule: "requestBody", Message: "the body is not JSON: " + err.Error()})
+		return &l
 	}
-	found := violations(mt.Schema.Value.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body")
-	if v.withoutNot != nil && slices.ContainsFunc(found, func(x Violation) bool { return x.Rule == "not" }) {
-		found = append(found, violations(v.withoutNot.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body")...)
+	if addSchemaErrors(&l, mt.Schema.Value.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body") && v.withoutNot != nil {
+		addSchemaErrors(&l, v.withoutNot.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body")
 	}
-	return append(vs, found...)
+	return &l
 }
 
 // ValidateResponse checks a response to req against the spec: its status is
@@ -178,26 +192,26 @@ func (v *Validator) ValidateResponse(req *http.Request, resp *http.Response) err
 	if err != nil {
 		return fmt.Errorf("contracttest: read response body: %w", err)
 	}
-	if vs := v.responseViolations(resp.StatusCode, resp.Header, body); len(vs) > 0 {
-		return newContractError("response", vs)
+	if ce := newContractError("response", v.responseViolations(resp.StatusCode, resp.Header, body)); ce != nil {
+		return ce
 	}
 	return nil
 }
 
 // responseViolations checks a status, its headers and its body against the
 // operation's documented responses.
-func (v *Validator) responseViolations(status int, h http.Header, body []byte) client.Violations {
+func (v *Validator) responseViolations(status int, h http.Header, body []byte) *client.ViolationList {
 	switch status {
 	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
-		return nil // redirects belong to the transport, as for openapi3filter
+		return listOf() // redirects belong to the transport, as for openapi3filter
 	}
 	ref := v.op.Responses.Status(status)
 	if ref == nil {
 		ref = v.op.Responses.Default()
 	}
 	if ref == nil || ref.Value == nil {
-		return client.Violations{{In: "status", Rule: "responses",
-			Message: fmt.Sprintf("status %d is not one the spec documents", status)}}
+		return listOf(Violation{In: "status", Rule: "responses",
+			Message: fmt.Sprintf("status %d is not one the spec documents", status)})
 	}
 	resp := ref.Value
 	var vs client.Violations
@@ -209,23 +223,27 @@ func (v *Validator) responseViolations(status int, h http.Header, body []byte) c
 	for _, name := range names {
 		vs = append(vs, headerViolations(name, resp.Headers[name], h)...)
 	}
+	l := listOf(vs...)
 	if len(resp.Content) == 0 {
-		return vs
+		return l
 	}
 	ct := h.Get("Content-Type")
 	mt := resp.Content.Get(ct)
 	if mt == nil {
-		return append(vs, Violation{In: "header", Rule: "header",
+		l.Add(Violation{In: "header", Rule: "header",
 			Message: fmt.Sprintf("Content-Type %q is not one the spec documents for status %d (%s)", ct, status, mediaTypes(resp.Content))})
+		return l
 	}
 	if mt.Schema == nil || mt.Schema.Value == nil {
-		return vs
+		return l
 	}
 	value, err := decodeJSON(body)
 	if err != nil {
-		return append(vs, Violation{In: "body", Rule: "responseBody", Message: "the body is not JSON: " + err.Error()})
+		l.Add(Violation{In: "body", Rule: "responseBody", Message: "the body is not JSON: " + err.Error()})
+		return l
 	}
-	return append(vs, violations(mt.Schema.Value.VisitJSON(value, openapi3.VisitAsResponse(), openapi3.MultiErrors()), "body")...)
+	addSchemaErrors(l, mt.Schema.Value.VisitJSON(value, openapi3.VisitAsResponse(), openapi3.MultiErrors()), "body")
+	return l
 }
 
 // headerViolations checks one documented response header: present when
@@ -309,29 +327,38 @@ func readBody(rc *io.ReadCloser) ([]byte, error) {
 	return body, nil
 }
 
-// violations flattens the errors of Schema.VisitJSON into Violations.
-func violations(err error, in string) client.Violations {
-	if err == nil {
-		return nil
-	}
-	var out client.Violations
+// addSchemaErrors adds the violations of an error of Schema.VisitJSON to l,
+// one at a time (a body can break a rule hundreds of thousands of times),
+// and reports whether one was a failed not.
+func addSchemaErrors(l *client.ViolationList, err error, in string) bool {
+	sawNot := false
 	var walk func(err error)
 	walk = func(err error) {
-		var multi openapi3.MultiError
-		var schemaErr *openapi3.SchemaError
-		switch {
-		case errors.As(err, &multi):
-			for _, e := range multi {
-				walk(e)
+		switch e := err.(type) {
+		case nil:
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(x)
 			}
-		case errors.As(err, &schemaErr):
-			out = append(out, schemaViolation(schemaErr, in))
+		case *openapi3.SchemaError:
+			v := schemaViolation(e, in)
+			sawNot = sawNot || v.Rule == "not"
+			l.Add(v)
 		default:
-			out = append(out, Violation{In: in, Rule: "spec", Message: firstLine(err.Error())})
+			var multi openapi3.MultiError
+			var schemaErr *openapi3.SchemaError
+			switch {
+			case errors.As(err, &multi):
+				walk(multi)
+			case errors.As(err, &schemaErr):
+				walk(schemaErr)
+			default:
+				l.Add(Violation{In: in, Rule: "spec", Message: firstLine(err.Error())})
+			}
 		}
 	}
 	walk(err)
-	return out
+	return sawNot
 }
 
 func schemaViolation(e *openapi3.SchemaError, in string) Violation {
