@@ -18,20 +18,19 @@ import (
 	"github.com/mergelink/linktoken/openapi"
 )
 
-func runBreaking(args []string, stdout, stderr io.Writer) (int, error) {
+func runBreaking(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("breaking", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	base := fs.String("base", "", "the spec before: a git ref (read as <ref>:"+openapi.SpecPath+") or a file")
 	head := fs.String("head", openapi.SpecPath, "the spec after: a file")
 	format := fs.String("format", "text", "output: text or json")
 	allowFile := fs.String("allow", "", "a file of acknowledged breaking change ids, one per line: <id> <reason>")
-	if err := fs.Parse(args); err != nil {
-		return 0, usageError(err.Error())
+	if err := parseFlags(fs, breakingSynopsis, args, stdout); err != nil {
+		return 0, err
 	}
 	if *base == "" {
-		return 0, usageError("breaking needs -base")
+		return 0, usageError{breakingSynopsis, "breaking needs -base"}
 	}
-	if err := checkFormat(*format); err != nil {
+	if err := checkFormat(*format, breakingSynopsis); err != nil {
 		return 0, err
 	}
 	allow, err := readAllow(*allowFile)

@@ -96,21 +96,43 @@ func TestUpstreamAgainstTheEmbeddedSpec(t *testing.T) {
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
+		name string
 		args []string
 		code int
-		want string
+		want string // in stdout when the code is 0, else in stderr
 	}{
-		{nil, exitBadInput, "usage:"},
-		{[]string{"frobnicate"}, exitBadInput, `unknown command "frobnicate"`},
-		{[]string{"breaking"}, exitBadInput, "breaking needs -base"},
-		{[]string{"upstream"}, exitBadInput, "upstream needs -spec"},
-		{[]string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, "-format must be text or json"},
-		{[]string{"-h"}, exitOK, "Exit codes"},
+		{"no arguments", nil, exitBadInput, "usage:"},
+		{"unknown command", []string{"frobnicate"}, exitBadInput, `unknown command "frobnicate"`},
+		{"breaking without -base", []string{"breaking"}, exitBadInput, "breaking needs -base; usage: specdiff breaking -base"},
+		{"upstream without -spec", []string{"upstream"}, exitBadInput, "upstream needs -spec; usage: specdiff upstream -spec"},
+		{"bad format", []string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, "-format must be text or json"},
+		{"unknown flag", []string{"breaking", "-base", "main", "-nope"}, exitBadInput, "flag provided but not defined: -nope; usage: specdiff breaking"},
+		{"flag without its value", []string{"upstream", "-spec"}, exitBadInput, "flag needs an argument: -spec"},
+		{"stray argument", []string{"upstream", "-spec", "x.json", "extra"}, exitBadInput, `unexpected argument "extra"; usage: specdiff upstream`},
+		{"specdiff -h", []string{"-h"}, exitOK, "Exit codes"},
+		{"breaking -h", []string{"breaking", "-h"}, exitOK, "usage: " + breakingSynopsis},
+		{"upstream -help", []string{"upstream", "-help"}, exitOK, "usage: " + upstreamSynopsis},
+		{"breaking --help after a flag", []string{"breaking", "-base", "main", "--help"}, exitOK, "-allow"},
 	}
 	for _, tc := range cases {
-		code, out, errOut := runCmd(tc.args...)
-		assert.Equal(t, tc.code, code, "%v", tc.args)
-		assert.Contains(t, out+errOut, tc.want, "%v", tc.args)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCmd(tc.args...)
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			switch {
+			case tc.code == exitOK:
+				assert.Contains(t, out, tc.want)
+				assert.Equal(t, 1, strings.Count(out, "usage:"), "the usage once: %q", out)
+				assert.Empty(t, errOut)
+			case tc.args == nil:
+				assert.Contains(t, errOut, tc.want)
+			default:
+				assert.Empty(t, out)
+				assert.Contains(t, errOut, tc.want)
+				assert.Equal(t, 1, strings.Count(errOut, "\n"), "a one-line error: %q", errOut)
+				assert.True(t, strings.HasPrefix(errOut, "specdiff: "), errOut)
+			}
+		})
 	}
 }
 

@@ -81,10 +81,3 @@ func (r *report) write(w io.Writer, format, title string) error {
 	}
 	return nil
 }
-
-func checkFormat(f string) error {
-	if f != "text" && f != "json" {
-		return usageError(fmt.Sprintf("-format must be text or json, not %q", f))
-	}
-	return nil
-}

@@ -26,19 +26,18 @@ const (
 	jsonMedia        = "application/json"
 )
 
-func runUpstream(args []string, stdout, stderr io.Writer) (int, error) {
+func runUpstream(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	spec := fs.String("spec", "", "Merge's published OpenAPI document: a file or an https URL")
 	ours := fs.String("ours", "", "our spec (default: the one embedded in this module)")
 	format := fs.String("format", "text", "output: text or json")
-	if err := fs.Parse(args); err != nil {
-		return 0, usageError(err.Error())
+	if err := parseFlags(fs, upstreamSynopsis, args, stdout); err != nil {
+		return 0, err
 	}
 	if *spec == "" {
-		return 0, usageError("upstream needs -spec")
+		return 0, usageError{upstreamSynopsis, "upstream needs -spec"}
 	}
-	if err := checkFormat(*format); err != nil {
+	if err := checkFormat(*format, upstreamSynopsis); err != nil {
 		return 0, err
 	}
 	upData, err := readDocument(*spec)
