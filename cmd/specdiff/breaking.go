@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,9 +43,9 @@ func runBreaking(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	headData, err := os.ReadFile(*head)
+	headData, err := readSource("-head", *head, false)
 	if err != nil {
-		return 0, fmt.Errorf("read -head: %w", err)
+		return 0, err
 	}
 	s1, err := loadSpec(baseData, baseName)
 	if err != nil {
@@ -79,21 +81,48 @@ func compare(cfg *diff.Config, base, head *load.SpecInfo) (checker.Changes, erro
 
 // readBase reads -base: a file when one exists at that path, else a git ref.
 func readBase(base string) ([]byte, string, error) {
-	if data, err := os.ReadFile(base); err == nil {
-		return data, base, nil
+	if _, err := os.Stat(base); err == nil {
+		data, err := readFile("-base", base, maxDocumentBytes)
+		return data, base, err
 	}
 	name := base + ":" + openapi.SpecPath
-	var out, errOut bytes.Buffer
-	cmd := exec.Command("git", "show", name)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errOut.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %s", base, openapi.SpecPath, msg)
+	data, err := gitShow(name, maxDocumentBytes)
+	if err != nil {
+		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %w", base, openapi.SpecPath, err)
 	}
-	return out.Bytes(), name, nil
+	return data, name, nil
+}
+
+// gitShow returns what "git show <object>" prints, at most limit bytes of
+// it; git is stopped when it prints more.
+func gitShow(object string, limit int64) ([]byte, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", "show", object)
+	cmd.Stderr = &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	data, readErr := readLimited(stdout, limit)
+	if readErr != nil {
+		cancel()
+	}
+	waitErr := cmd.Wait()
+	switch {
+	case readErr != nil:
+		return nil, readErr
+	case waitErr != nil:
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			return nil, errors.New(msg)
+		}
+		return nil, waitErr
+	}
+	return data, nil
 }
 
 // loadSpec parses a spec with a fresh loader, refusing external references.

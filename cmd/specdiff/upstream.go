@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
 	"strings"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oasdiff/oasdiff/diff"
@@ -18,12 +14,8 @@ import (
 )
 
 const (
-	// fetchTimeout bounds downloading an upstream document.
-	fetchTimeout = 30 * time.Second
-	// maxDocumentBytes bounds an upstream document.
-	maxDocumentBytes = 64 << 20
-	operationPath    = "/link-token"
-	jsonMedia        = "application/json"
+	operationPath = "/link-token"
+	jsonMedia     = "application/json"
 )
 
 func runUpstream(args []string, stdout io.Writer) (int, error) {
@@ -40,14 +32,14 @@ func runUpstream(args []string, stdout io.Writer) (int, error) {
 	if err := checkFormat(*format, upstreamSynopsis); err != nil {
 		return 0, err
 	}
-	upData, err := readDocument(*spec)
+	upData, err := readSource("-spec", *spec, true)
 	if err != nil {
 		return 0, err
 	}
 	ourData, ourName := openapi.Spec(), "our spec"
 	if *ours != "" {
-		if ourData, err = os.ReadFile(*ours); err != nil {
-			return 0, fmt.Errorf("read -ours: %w", err)
+		if ourData, err = readSource("-ours", *ours, false); err != nil {
+			return 0, err
 		}
 		ourName = *ours
 	}
@@ -91,39 +83,6 @@ func upstreamDiffConfig() *diff.Config {
 		diff.ExcludeDescriptionOption, diff.ExcludeExamplesOption, diff.ExcludeTitleOption,
 		diff.ExcludeSummaryOption, diff.ExcludeExtensionsOption, diff.ExcludeTagsOption,
 	}))
-}
-
-// readDocument reads a file, or downloads an http(s) URL.
-func readDocument(src string) ([]byte, error) {
-	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return nil, fmt.Errorf("read -spec: %w", err)
-		}
-		return data, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch -spec %s: status %s", src, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	if len(data) > maxDocumentBytes {
-		return nil, fmt.Errorf("fetch -spec: document exceeds %d bytes", maxDocumentBytes)
-	}
-	return data, nil
 }
 
 type foundOperation struct {
