@@ -80,27 +80,33 @@ func compare(cfg *diff.Config, base, head *load.SpecInfo) (checker.Changes, erro
 }
 
 // readBase reads -base: a file when one exists at that path, else a git ref.
+// A ref may not start with "-", where git would read it as an option.
 func readBase(base string) ([]byte, string, error) {
 	if _, err := os.Stat(base); err == nil {
 		data, err := readFile("-base", base, maxDocumentBytes)
 		return data, base, err
 	}
+	if strings.HasPrefix(base, "-") {
+		return nil, "", usageError{breakingSynopsis, fmt.Sprintf("-base %q: a git ref cannot start with \"-\"", base)}
+	}
 	name := base + ":" + openapi.SpecPath
-	data, err := gitShow(name, maxDocumentBytes)
+	data, err := gitShow("", name, maxDocumentBytes)
 	if err != nil {
 		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %w", base, openapi.SpecPath, err)
 	}
 	return data, name, nil
 }
 
-// gitShow returns what "git show <object>" prints, at most limit bytes of
-// it; git is stopped when it prints more.
-func gitShow(object string, limit int64) ([]byte, error) {
+// gitShow returns what "git show <object>" prints in dir (the working
+// directory when empty), at most limit bytes of it; git is stopped when it
+// prints more. object comes after --end-of-options, so git never reads it as
+// an option.
+func gitShow(dir, object string, limit int64) ([]byte, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, "git", "show", object)
-	cmd.Stderr = &errOut
+	cmd := exec.CommandContext(ctx, "git", "show", "--end-of-options", object)
+	cmd.Dir, cmd.Stderr = dir, &errOut
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -173,6 +173,9 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 	require.NoError(t, os.WriteFile(allow, []byte("# accepted on purpose\nnew-required-request-property Merge now requires the origin id\n"), 0o600))
 	noReason := filepath.Join(repo, "no-reason.txt")
 	require.NoError(t, os.WriteFile(noReason, []byte("new-required-request-property\n"), 0o600))
+	// "git show --output=out:openapi/link-token.yaml" would write there.
+	injected := filepath.Join(repo, "out:openapi", "link-token.yaml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(injected), 0o755))
 
 	cases := []struct {
 		name  string
@@ -188,6 +191,7 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 		{"acknowledged", required, []string{"-allow", allow}, exitOK, "acknowledged: Merge now requires the origin id"},
 		{"allow entry without a reason", required, []string{"-allow", noReason}, exitBadInput, "has no reason"},
 		{"bad ref", string(base), []string{"-base", "no-such-ref"}, exitBadInput, "neither a file nor a git ref"},
+		{"ref read as a git option", string(base), []string{"-base=--output=out"}, exitBadInput, `-base "--output=out": a git ref cannot start with "-"`},
 		{"YAML syntax error", "openapi: 3.0.3\ninfo: [\n", nil, exitBadInput, "load"},
 	}
 	for _, tc := range cases {
@@ -207,8 +211,15 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 			}
 			assert.Equal(t, tc.code, code, out.String())
 			assert.Contains(t, out.String(), tc.want)
+			assert.NoFileExists(t, injected, "git took -base for an option")
 		})
 	}
+
+	t.Run("git show never takes the object for an option", func(t *testing.T) {
+		_, err := gitShow(repo, "--output="+injected, maxDocumentBytes)
+		assert.Error(t, err)
+		assert.NoFileExists(t, injected)
+	})
 }
 
 // TestHelperProcess runs specdiff in a child process, so that a test can
