@@ -2,7 +2,7 @@
 // oasdiff doing the diffing:
 //
 //	specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-format text|json]
-//	specdiff upstream -spec <file or https URL> [-ours file] [-format text|json]
+//	specdiff upstream -spec <file or https URL> [-path /api/<category>/v1/link-token] [-ours file] [-format text|json]
 //
 // "breaking" lists every change between two versions of the spec, grouped as
 // breaking, warning and informational, and exits 1 when a breaking change is
@@ -35,7 +35,7 @@ const (
 // The synopsis of each subcommand, shown by -h and after a usage error.
 const (
 	breakingSynopsis = "specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-format text|json]"
-	upstreamSynopsis = "specdiff upstream -spec <file or https URL> [-ours file] [-format text|json]"
+	upstreamSynopsis = "specdiff upstream -spec <file or https URL> [-path /api/<category>/v1/link-token] [-ours file] [-format text|json]"
 	commandSynopsis  = "specdiff breaking|upstream [flags]; specdiff -h for help"
 )
 

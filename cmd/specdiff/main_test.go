@@ -252,11 +252,11 @@ func BenchmarkUpstreamLargeDocument(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		upOp, err := linkTokenOperation(up)
+		upOp, err := linkTokenOperation(up, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		ourOp, _ := linkTokenOperation(our)
+		ourOp, _ := linkTokenOperation(our, "")
 		if _, err := compare(upstreamDiffConfig(), trimmed(ourOp, "ours"), trimmed(upOp, "large")); err != nil {
 			b.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -21,6 +22,7 @@ const (
 func runUpstream(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
 	spec := fs.String("spec", "", "Merge's published OpenAPI document: a file or an https URL")
+	path := fs.String("path", "", "the path of the operation in -spec, when several end in "+operationPath+" (default: "+operationPath+" itself, else the only path ending in it)")
 	ours := fs.String("ours", "", "our spec (default: the one embedded in this module)")
 	format := fs.String("format", "text", "output: text or json")
 	if err := parseFlags(fs, upstreamSynopsis, args, stdout); err != nil {
@@ -31,6 +33,9 @@ func runUpstream(args []string, stdout io.Writer) (int, error) {
 	}
 	if err := checkFormat(*format, upstreamSynopsis); err != nil {
 		return 0, err
+	}
+	if *path != "" && !strings.HasPrefix(*path, "/") {
+		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", *path)}
 	}
 	upData, err := readSource("-spec", *spec, true)
 	if err != nil {
@@ -51,11 +56,11 @@ func runUpstream(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	upOp, err := linkTokenOperation(up)
+	upOp, err := linkTokenOperation(up, *path)
 	if err != nil {
 		return 0, err
 	}
-	ourOp, err := linkTokenOperation(our)
+	ourOp, err := linkTokenOperation(our, "")
 	if err != nil {
 		return 0, err
 	}
@@ -90,19 +95,50 @@ type foundOperation struct {
 	op   *openapi3.Operation
 }
 
-// linkTokenOperation finds POST .../link-token in a document.
-func linkTokenOperation(info *load.SpecInfo) (foundOperation, error) {
+// linkTokenOperation finds the POST operation of a document that choosePath
+// picks.
+func linkTokenOperation(info *load.SpecInfo, want string) (foundOperation, error) {
+	var posts []string
 	if info.Spec.Paths != nil {
-		if item := info.Spec.Paths.Value(operationPath); item != nil && item.Post != nil {
-			return foundOperation{operationPath, item.Post}, nil
-		}
 		for path, item := range info.Spec.Paths.Map() {
-			if strings.HasSuffix(path, operationPath) && item.Post != nil {
-				return foundOperation{path, item.Post}, nil
+			if item.Post != nil {
+				posts = append(posts, path)
 			}
 		}
 	}
-	return foundOperation{}, fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", info.Url, operationPath)
+	path, err := choosePath(info.Url, posts, want)
+	if err != nil {
+		return foundOperation{}, err
+	}
+	return foundOperation{path, info.Spec.Paths.Value(path).Post}, nil
+}
+
+// choosePath picks the link-token operation among the paths of the document
+// name that have a POST operation: want when it is set; else /link-token
+// itself; else the one path ending in /link-token. Several such paths and no
+// want is an error that lists them, sorted.
+func choosePath(name string, posts []string, want string) (string, error) {
+	var candidates []string
+	for _, p := range posts {
+		if p == want || (want == "" && p == operationPath) {
+			return p, nil
+		}
+		if strings.HasSuffix(p, operationPath) {
+			candidates = append(candidates, p)
+		}
+	}
+	slices.Sort(candidates)
+	switch {
+	case want != "" && len(candidates) > 0:
+		return "", fmt.Errorf("%s has no POST %s operation; POST %s is at %s", name, want, operationPath, strings.Join(candidates, ", "))
+	case want != "":
+		return "", fmt.Errorf("%s has no POST %s operation", name, want)
+	case len(candidates) == 0:
+		return "", fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", name, operationPath)
+	case len(candidates) > 1:
+		return "", fmt.Errorf("%s has %d POST %s operations, choose one with -path: %s", name, len(candidates), operationPath, strings.Join(candidates, ", "))
+	}
+	return candidates[0], nil
 }
 
 // trimmed is a document holding only what the comparison is about: the
