@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -25,7 +24,8 @@ func runBreaking(args []string, stdout io.Writer) (int, error) {
 	base := fs.String("base", "", "the spec before: a git ref (read as <ref>:"+openapi.SpecPath+") or a file")
 	head := fs.String("head", openapi.SpecPath, "the spec after: a file")
 	format := fs.String("format", "text", "output: text or json")
-	allowFile := fs.String("allow", "", "a file of acknowledged breaking change ids, one per line: <id> <reason>")
+	allowFile := fs.String("allow", "", "a file of acknowledged breaking changes, one per line: "+allowFormat)
+	strict := fs.Bool("strict", false, "exit 1 when an -allow entry matches no breaking change")
 	if err := parseFlags(fs, breakingSynopsis, args, stdout); err != nil {
 		return 0, err
 	}
@@ -60,10 +60,11 @@ func runBreaking(args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	r := newReport(changes, allow)
+	r.showKeys = true
 	if err := r.write(stdout, *format, fmt.Sprintf("%s -> %s", baseName, *head)); err != nil {
 		return 0, err
 	}
-	if len(r.Breaking) > 0 {
+	if len(r.Breaking) > 0 || (*strict && len(r.Unmatched) > 0) {
 		return exitChanges, nil
 	}
 	return exitOK, nil
@@ -143,31 +144,4 @@ func loadSpec(data []byte, name string) (*load.SpecInfo, error) {
 		return nil, fmt.Errorf("load %s: not an OpenAPI 3 document", name)
 	}
 	return info, nil
-}
-
-// readAllow reads acknowledged change ids: "<id> <reason>" per line; blank
-// lines and lines starting with # are skipped. A missing reason is an error.
-func readAllow(path string) (map[string]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read -allow: %w", err)
-	}
-	defer f.Close()
-	allow := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, reason, _ := strings.Cut(line, " ")
-		if strings.TrimSpace(reason) == "" {
-			return nil, fmt.Errorf("%s:%d: %q has no reason; write \"<id> <why this breaking change is intended>\"", path, n, id)
-		}
-		allow[id] = strings.TrimSpace(reason)
-	}
-	return allow, sc.Err()
 }

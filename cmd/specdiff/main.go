@@ -1,15 +1,16 @@
 // Command specdiff answers two questions about the link-token spec, with
 // oasdiff doing the diffing:
 //
-//	specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-format text|json]
+//	specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-strict] [-format text|json]
 //	specdiff upstream -spec <file or https URL> [-path /api/<category>/v1/link-token] [-ours file] [-format text|json]
 //
 // "breaking" lists every change between two versions of the spec, grouped as
 // breaking, warning and informational, and exits 1 when a breaking change is
-// not acknowledged in the -allow file. "upstream" compares the link-token
-// operation of one of Merge's published documents with ours and exits 1 when
-// a difference would make our client send something Merge rejects or reject
-// something Merge returns. Both exit 2 on bad input, with a one-line error,
+// not acknowledged in the -allow file (or, with -strict, when an entry of
+// that file acknowledges no breaking change). "upstream" compares the
+// link-token operation of one of Merge's published documents with ours and
+// exits 1 when a difference would make our client send something Merge
+// rejects or reject something Merge returns. Both exit 2 on bad input, with a one-line error,
 // and print their usage on stdout and exit 0 with -h.
 //
 // specdiff is its own module so that importers of the client never download
@@ -28,13 +29,13 @@ import (
 // Exit codes.
 const (
 	exitOK       = 0
-	exitChanges  = 1 // a breaking change, or an upstream difference that matters
+	exitChanges  = 1 // a breaking change, an upstream difference that matters, or an unmatched -allow entry under -strict
 	exitBadInput = 2
 )
 
 // The synopsis of each subcommand, shown by -h and after a usage error.
 const (
-	breakingSynopsis = "specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-format text|json]"
+	breakingSynopsis = "specdiff breaking -base <git-ref or file> [-head file] [-allow file] [-strict] [-format text|json]"
 	upstreamSynopsis = "specdiff upstream -spec <file or https URL> [-path /api/<category>/v1/link-token] [-ours file] [-format text|json]"
 	commandSynopsis  = "specdiff breaking|upstream [flags]; specdiff -h for help"
 )
@@ -43,11 +44,11 @@ const usage = `usage:
   ` + breakingSynopsis + `
   ` + upstreamSynopsis + `
 
-Exit codes: 0 no breaking change or difference that matters; 1 one was found;
-2 bad input.
+Exit codes: 0 no breaking change or difference that matters; 1 one was found
+(or, with -strict, an -allow entry acknowledged no breaking change); 2 bad input.
 "specdiff breaking -h" and "specdiff upstream -h" describe the flags.
 Example:
-  specdiff breaking -base origin/main -allow openapi/allowed-breaking.txt
+  specdiff breaking -base origin/main -allow openapi/allowed-breaking.txt -strict
   specdiff upstream -spec merge_mktg.oas.json
 `
 

@@ -170,7 +170,7 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 	optional := strings.Replace(string(base), "        link_expiry_mins:\n", "        language:\n          type: string\n        link_expiry_mins:\n", 1)
 	narrowed := strings.Replace(string(base), "maximum: 10080", "maximum: 720", 1)
 	allow := filepath.Join(repo, "allow.txt")
-	require.NoError(t, os.WriteFile(allow, []byte("# accepted on purpose\nnew-required-request-property Merge now requires the origin id\n"), 0o600))
+	require.NoError(t, os.WriteFile(allow, []byte("# accepted on purpose\nnew-required-request-property POST /link-token end_user_origin_id -- Merge now requires the origin id\n"), 0o600))
 	noReason := filepath.Join(repo, "no-reason.txt")
 	require.NoError(t, os.WriteFile(noReason, []byte("new-required-request-property\n"), 0o600))
 	// "git show --output=out:openapi/link-token.yaml" would write there.
