@@ -21,20 +21,32 @@ const fiveMBModels = 17500
 // document, from reading the file to writing the report: what a CI job
 // waits for. It reports the document's size and the peak heap seen while it
 // ran, sampled every millisecond (peak-heap-MiB), besides -benchmem's B/op.
+// "trimmed" is what specdiff does; "whole" loads the whole document with
+// kin-openapi, as specdiff did before trimJSON (seconds and gigabytes per
+// run: skipped with -short).
 func BenchmarkUpstreamWholeRun(b *testing.B) {
 	data := largeDocument(b, fiveMBModels)
 	path := filepath.Join(b.TempDir(), "large.json")
 	require.NoError(b, os.WriteFile(path, data, 0o600))
-	peak := startHeapSampler(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		if code := run([]string{"upstream", "-spec", path, "-ours", "testdata/ours.yaml"}, io.Discard, io.Discard); code != exitOK {
-			b.Fatalf("exit %d", code)
-		}
+	for _, whole := range []bool{false, true} {
+		name := map[bool]string{false: "trimmed", true: "whole"}[whole]
+		b.Run(name, func(b *testing.B) {
+			if whole && testing.Short() {
+				b.Skip("loads 5 MB with kin-openapi: seconds per run")
+			}
+			u := upstreamRun{spec: path, ours: "testdata/ours.yaml", format: "text", whole: whole}
+			peak := startHeapSampler(b)
+			b.ReportAllocs()
+			for b.Loop() {
+				if code, err := u.run(io.Discard); code != exitOK || err != nil {
+					b.Fatalf("exit %d: %v", code, err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(len(data))/(1<<20), "doc-MiB")
+			b.ReportMetric(peak()/(1<<20), "peak-heap-MiB")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(len(data))/(1<<20), "doc-MiB")
-	b.ReportMetric(peak()/(1<<20), "peak-heap-MiB")
 }
 
 // startHeapSampler samples the bytes held by live and not yet swept heap

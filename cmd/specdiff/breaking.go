@@ -115,7 +115,7 @@ func gitShow(dir, object string, limit int64) ([]byte, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	data, readErr := readLimited(stdout, limit)
+	data, readErr := readLimited(stdout, limit, 0)
 	if readErr != nil {
 		cancel()
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -43,10 +44,13 @@ func readFile(flagName, path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", flagName, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
-		return nil, fmt.Errorf("read %s %s: %w", flagName, path, tooBig(limit))
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if size = st.Size(); size > limit {
+			return nil, fmt.Errorf("read %s %s: %w", flagName, path, tooBig(limit))
+		}
 	}
-	data, err := readLimited(f, limit)
+	data, err := readLimited(f, limit, size)
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", flagName, path, err)
 	}
@@ -54,16 +58,20 @@ func readFile(flagName, path string, limit int64) ([]byte, error) {
 }
 
 // readLimited reads r to its end, or fails once it has given more than
-// limit bytes: the one bound on what specdiff reads.
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
+// limit bytes: the one bound on what specdiff reads. sizeHint, when known,
+// sizes the buffer.
+func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if sizeHint > 0 && sizeHint <= limit {
+		buf.Grow(int(sizeHint) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, tooBig(limit)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // errTooBig is what a read over the bound wraps.
@@ -135,7 +143,7 @@ func fetch(rt http.RoundTripper, flagName string, u *url.URL, limit int64) ([]by
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("fetch %s %s: status %s", flagName, u.Redacted(), resp.Status)
 	}
-	data, err := readLimited(resp.Body, limit)
+	data, err := readLimited(resp.Body, limit, resp.ContentLength)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s %s: %w", flagName, u.Redacted(), err)
 	}

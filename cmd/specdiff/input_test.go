@@ -62,8 +62,10 @@ func TestReadBounds(t *testing.T) {
 	}{
 		{"file at the limit", func() ([]byte, error) { return readFile("-spec", atLimit, limit) }, ""},
 		{"file over the limit", func() ([]byte, error) { return readFile("-spec", overLimit, limit) }, "read -spec " + overLimit + ": document too big: exceeds 100 bytes"},
-		{"stream at the limit", func() ([]byte, error) { return readLimited(strings.NewReader(strings.Repeat("x", limit)), limit) }, ""},
-		{"stream over the limit", func() ([]byte, error) { return readLimited(strings.NewReader(strings.Repeat("x", limit+1)), limit) }, "document too big: exceeds 100 bytes"},
+		{"stream at the limit", func() ([]byte, error) { return readLimited(strings.NewReader(strings.Repeat("x", limit)), limit, 0) }, ""},
+		{"stream over the limit", func() ([]byte, error) {
+			return readLimited(strings.NewReader(strings.Repeat("x", limit+1)), limit, limit)
+		}, "document too big: exceeds 100 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

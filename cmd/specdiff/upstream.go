@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,64 +22,89 @@ const (
 
 func runUpstream(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
-	spec := fs.String("spec", "", "Merge's published OpenAPI document: a file or an https URL")
-	path := fs.String("path", "", "the path of the operation in -spec, when several end in "+operationPath+" (default: "+operationPath+" itself, else the only path ending in it)")
-	ours := fs.String("ours", "", "our spec (default: the one embedded in this module)")
-	format := fs.String("format", "text", "output: text or json")
+	var u upstreamRun
+	fs.StringVar(&u.spec, "spec", "", "Merge's published OpenAPI document: a file or an https URL")
+	fs.StringVar(&u.path, "path", "", "the path of the operation in -spec, when several end in "+operationPath+" (default: "+operationPath+" itself, else the only path ending in it)")
+	fs.StringVar(&u.ours, "ours", "", "our spec (default: the one embedded in this module)")
+	fs.StringVar(&u.format, "format", "text", "output: text or json")
 	if err := parseFlags(fs, upstreamSynopsis, args, stdout); err != nil {
 		return 0, err
 	}
-	if *spec == "" {
+	if u.spec == "" {
 		return 0, usageError{upstreamSynopsis, "upstream needs -spec"}
 	}
-	if err := checkFormat(*format, upstreamSynopsis); err != nil {
+	if err := checkFormat(u.format, upstreamSynopsis); err != nil {
 		return 0, err
 	}
-	if *path != "" && !strings.HasPrefix(*path, "/") {
-		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", *path)}
+	if u.path != "" && !strings.HasPrefix(u.path, "/") {
+		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", u.path)}
 	}
-	upData, err := readSource("-spec", *spec, true)
+	return u.run(stdout)
+}
+
+// upstreamRun is one "specdiff upstream", its flags parsed.
+type upstreamRun struct {
+	spec, path, ours, format string
+	// whole loads JSON documents whole instead of trimming them first: the
+	// slow way, kept for the tests that prove both give the same report.
+	whole bool
+}
+
+func (u upstreamRun) run(stdout io.Writer) (int, error) {
+	upData, err := readSource("-spec", u.spec, true)
 	if err != nil {
 		return 0, err
 	}
 	ourData, ourName := openapi.Spec(), "our spec"
-	if *ours != "" {
-		if ourData, err = readSource("-ours", *ours, false); err != nil {
+	if u.ours != "" {
+		if ourData, err = readSource("-ours", u.ours, false); err != nil {
 			return 0, err
 		}
-		ourName = *ours
+		ourName = u.ours
 	}
-	up, err := loadSpec(upData, *spec)
+	upOp, err := loadOperation(upData, u.spec, u.path, u.whole)
 	if err != nil {
 		return 0, err
 	}
-	our, err := loadSpec(ourData, ourName)
-	if err != nil {
-		return 0, err
-	}
-	upOp, err := linkTokenOperation(up, *path)
-	if err != nil {
-		return 0, err
-	}
-	ourOp, err := linkTokenOperation(our, "")
+	ourOp, err := loadOperation(ourData, ourName, "", u.whole)
 	if err != nil {
 		return 0, err
 	}
 	// Ours is the base: a change that breaks "clients of ours" when the API
 	// is really upstream is one our client would trip over.
-	changes, err := compare(upstreamDiffConfig(), trimmed(ourOp, ourName), trimmed(upOp, *spec))
+	changes, err := compare(upstreamDiffConfig(), trimmed(ourOp, ourName), trimmed(upOp, u.spec))
 	if err != nil {
 		return 0, err
 	}
 	r := newReport(changes, nil)
-	title := fmt.Sprintf("POST %s: %s -> %s (found at %s)", operationPath, ourName, *spec, upOp.path)
-	if err := r.write(stdout, *format, title); err != nil {
+	title := fmt.Sprintf("POST %s: %s -> %s (found at %s)", operationPath, ourName, u.spec, upOp.path)
+	if err := r.write(stdout, u.format, title); err != nil {
 		return 0, err
 	}
 	if len(r.Breaking) > 0 {
 		return exitChanges, nil
 	}
 	return exitOK, nil
+}
+
+// loadOperation loads a document and finds its link-token operation (see
+// choosePath). A JSON document is trimmed to that operation first (see
+// trimJSON) unless whole is set, or trimJSON cannot do it faithfully.
+func loadOperation(data []byte, name, want string, whole bool) (foundOperation, error) {
+	if !whole {
+		small, _, err := trimJSON(data, name, want)
+		switch {
+		case err == nil:
+			data = small
+		case !errors.Is(err, errNotTrimmable):
+			return foundOperation{}, err
+		}
+	}
+	info, err := loadSpec(data, name)
+	if err != nil {
+		return foundOperation{}, err
+	}
+	return linkTokenOperation(info, want)
 }
 
 // upstreamDiffConfig leaves out what the two documents word differently on
