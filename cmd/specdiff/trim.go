@@ -76,23 +76,27 @@ func trimJSON(data []byte, name, want string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	doc := map[string]any{
-		"openapi": json.RawMessage(top["openapi"]),
-		"paths":   map[string]json.RawMessage{path: paths[path]},
-	}
-	for _, key := range []string{"info", "servers"} {
-		if raw, ok := top[key]; ok {
-			doc[key] = json.RawMessage(raw)
-		}
-	}
-	if len(components) > 0 {
-		doc["components"] = components
+	doc := trimmedDocument{
+		OpenAPI:    top["openapi"],
+		Info:       top["info"],
+		Servers:    top["servers"],
+		Paths:      map[string]json.RawMessage{path: paths[path]},
+		Components: components,
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, "", fmt.Errorf("trim %s: %w", name, err)
 	}
 	return append(out, '\n'), path, nil
+}
+
+// trimmedDocument is what trimJSON keeps, in the order a reader expects.
+type trimmedDocument struct {
+	OpenAPI    json.RawMessage                       `json:"openapi"`
+	Info       json.RawMessage                       `json:"info,omitempty"`
+	Servers    json.RawMessage                       `json:"servers,omitempty"`
+	Paths      map[string]json.RawMessage            `json:"paths"`
+	Components map[string]map[string]json.RawMessage `json:"components,omitempty"`
 }
 
 // referencedComponents collects the components a path item references,

@@ -32,6 +32,7 @@ func TestTrimmedAndWholeLoadsAgree(t *testing.T) {
 		{"bundle, hris", "testdata/two-link-tokens.json", "/api/hris/v1/link-token", true},
 		{"bundle, ats", "testdata/two-link-tokens.json", "/api/ats/v1/link-token", true},
 		{"large", large, "", true},
+		{"Merge's document", mergeCopy, "", true},
 		{"bundle without -path", "testdata/two-link-tokens.json", "", false},
 		{"no operation", "testdata/no-operation.json", "", false},
 		{"not OpenAPI", "testdata/not-openapi.json", "", false},

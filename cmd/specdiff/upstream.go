@@ -55,6 +55,12 @@ func (u upstreamRun) run(stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return u.runData(upData, stdout)
+}
+
+// runData is run on the upstream document already read.
+func (u upstreamRun) runData(upData []byte, stdout io.Writer) (int, error) {
+	var err error
 	ourData, ourName := openapi.Spec(), "our spec"
 	if u.ours != "" {
 		if ourData, err = readSource("-ours", u.ours, false); err != nil {
