@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -130,23 +131,31 @@ type foundOperation struct {
 // linkTokenOperation finds the POST operation of a document that choosePath
 // picks.
 func linkTokenOperation(info *load.SpecInfo, want string) (foundOperation, error) {
+	paths := info.Spec.Paths
+	if paths == nil {
+		paths = openapi3.NewPaths()
+	}
+	// The exact path wins; Paths.Map copies the map, so look it up first.
+	exact := cmp.Or(want, operationPath)
+	if item := paths.Value(exact); item != nil && item.Post != nil {
+		return foundOperation{exact, item.Post}, nil
+	}
 	var posts []string
-	if info.Spec.Paths != nil {
-		for path, item := range info.Spec.Paths.Map() {
-			if item.Post != nil {
-				posts = append(posts, path)
-			}
+	for path, item := range paths.Map() {
+		if item.Post != nil && strings.HasSuffix(path, operationPath) {
+			posts = append(posts, path)
 		}
 	}
 	path, err := choosePath(info.Url, posts, want)
 	if err != nil {
 		return foundOperation{}, err
 	}
-	return foundOperation{path, info.Spec.Paths.Value(path).Post}, nil
+	return foundOperation{path, paths.Value(path).Post}, nil
 }
 
 // choosePath picks the link-token operation among the paths of the document
-// name that have a POST operation: want when it is set; else /link-token
+// name that have a POST operation (those that are neither want nor end in
+// /link-token may be left out): want when it is set; else /link-token
 // itself; else the one path ending in /link-token. Several such paths and no
 // want is an error that lists them, sorted.
 func choosePath(name string, posts []string, want string) (string, error) {
