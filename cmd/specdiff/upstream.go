@@ -24,7 +24,7 @@ const (
 func runUpstream(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
 	var u upstreamRun
-	fs.StringVar(&u.spec, "spec", "", "Merge's published OpenAPI document: a file or an https URL")
+	fs.StringVar(&u.spec, "spec", "", "Merge's published OpenAPI document: a file, or an https URL (plain http only to a loopback host)")
 	fs.StringVar(&u.path, "path", "", "the path of the operation in -spec, when several end in "+operationPath+" (default: "+operationPath+" itself, else the only path ending in it)")
 	fs.StringVar(&u.ours, "ours", "", "our spec (default: the one embedded in this module)")
 	fs.StringVar(&u.format, "format", "text", "output: text or json")
