@@ -390,4 +390,3 @@ func BenchmarkConcurrent(b *testing.B) {
 		})
 	}
 }
-

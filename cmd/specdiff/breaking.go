@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,20 +19,20 @@ import (
 	"github.com/mergelink/linktoken/openapi"
 )
 
-func runBreaking(args []string, stdout, stderr io.Writer) (int, error) {
+func runBreaking(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("breaking", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	base := fs.String("base", "", "the spec before: a git ref (read as <ref>:"+openapi.SpecPath+") or a file")
 	head := fs.String("head", openapi.SpecPath, "the spec after: a file")
 	format := fs.String("format", "text", "output: text or json")
-	allowFile := fs.String("allow", "", "a file of acknowledged breaking change ids, one per line: <id> <reason>")
-	if err := fs.Parse(args); err != nil {
-		return 0, usageError(err.Error())
+	allowFile := fs.String("allow", "", "a file of acknowledged breaking changes, one per line: "+allowFormat)
+	strict := fs.Bool("strict", false, "exit 1 when an -allow entry matches no breaking change")
+	if err := parseFlags(fs, breakingSynopsis, args, stdout); err != nil {
+		return 0, err
 	}
 	if *base == "" {
-		return 0, usageError("breaking needs -base")
+		return 0, usageError{breakingSynopsis, "breaking needs -base"}
 	}
-	if err := checkFormat(*format); err != nil {
+	if err := checkFormat(*format, breakingSynopsis); err != nil {
 		return 0, err
 	}
 	allow, err := readAllow(*allowFile)
@@ -42,9 +43,9 @@ func runBreaking(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	headData, err := os.ReadFile(*head)
+	headData, err := readSource("-head", *head, false)
 	if err != nil {
-		return 0, fmt.Errorf("read -head: %w", err)
+		return 0, err
 	}
 	s1, err := loadSpec(baseData, baseName)
 	if err != nil {
@@ -59,10 +60,11 @@ func runBreaking(args []string, stdout, stderr io.Writer) (int, error) {
 		return 0, err
 	}
 	r := newReport(changes, allow)
+	r.showKeys = true
 	if err := r.write(stdout, *format, fmt.Sprintf("%s -> %s", baseName, *head)); err != nil {
 		return 0, err
 	}
-	if len(r.Breaking) > 0 {
+	if len(r.Breaking) > 0 || (*strict && len(r.Unmatched) > 0) {
 		return exitChanges, nil
 	}
 	return exitOK, nil
@@ -79,22 +81,55 @@ func compare(cfg *diff.Config, base, head *load.SpecInfo) (checker.Changes, erro
 }
 
 // readBase reads -base: a file when one exists at that path, else a git ref.
+// A ref may not start with "-", where git would read it as an option.
 func readBase(base string) ([]byte, string, error) {
-	if data, err := os.ReadFile(base); err == nil {
-		return data, base, nil
+	if _, err := os.Stat(base); err == nil {
+		data, err := readFile("-base", base, maxDocumentBytes)
+		return data, base, err
+	}
+	if strings.HasPrefix(base, "-") {
+		return nil, "", usageError{breakingSynopsis, fmt.Sprintf("-base %q: a git ref cannot start with \"-\"", base)}
 	}
 	name := base + ":" + openapi.SpecPath
-	var out, errOut bytes.Buffer
-	cmd := exec.Command("git", "show", name)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errOut.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %s", base, openapi.SpecPath, msg)
+	data, err := gitShow("", name, maxDocumentBytes)
+	if err != nil {
+		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %w", base, openapi.SpecPath, err)
 	}
-	return out.Bytes(), name, nil
+	return data, name, nil
+}
+
+// gitShow returns what "git show <object>" prints in dir (the working
+// directory when empty), at most limit bytes of it; git is stopped when it
+// prints more. object comes after --end-of-options, so git never reads it as
+// an option.
+func gitShow(dir, object string, limit int64) ([]byte, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", "show", "--end-of-options", object)
+	cmd.Dir, cmd.Stderr = dir, &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	data, readErr := readLimited(stdout, limit, 0)
+	if readErr != nil {
+		cancel()
+	}
+	waitErr := cmd.Wait()
+	switch {
+	case readErr != nil:
+		return nil, readErr
+	case waitErr != nil:
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			return nil, errors.New(msg)
+		}
+		return nil, waitErr
+	}
+	return data, nil
 }
 
 // loadSpec parses a spec with a fresh loader, refusing external references.
@@ -109,31 +144,4 @@ func loadSpec(data []byte, name string) (*load.SpecInfo, error) {
 		return nil, fmt.Errorf("load %s: not an OpenAPI 3 document", name)
 	}
 	return info, nil
-}
-
-// readAllow reads acknowledged change ids: "<id> <reason>" per line; blank
-// lines and lines starting with # are skipped. A missing reason is an error.
-func readAllow(path string) (map[string]string, error) {
-	if path == "" {
-		return nil, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read -allow: %w", err)
-	}
-	defer f.Close()
-	allow := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		id, reason, _ := strings.Cut(line, " ")
-		if strings.TrimSpace(reason) == "" {
-			return nil, fmt.Errorf("%s:%d: %q has no reason; write \"<id> <why this breaking change is intended>\"", path, n, id)
-		}
-		allow[id] = strings.TrimSpace(reason)
-	}
-	return allow, sc.Err()
 }

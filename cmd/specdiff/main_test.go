@@ -96,21 +96,43 @@ func TestUpstreamAgainstTheEmbeddedSpec(t *testing.T) {
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
+		name string
 		args []string
 		code int
-		want string
+		want string // in stdout when the code is 0, else in stderr
 	}{
-		{nil, exitBadInput, "usage:"},
-		{[]string{"frobnicate"}, exitBadInput, `unknown command "frobnicate"`},
-		{[]string{"breaking"}, exitBadInput, "breaking needs -base"},
-		{[]string{"upstream"}, exitBadInput, "upstream needs -spec"},
-		{[]string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, "-format must be text or json"},
-		{[]string{"-h"}, exitOK, "Exit codes"},
+		{"no arguments", nil, exitBadInput, "usage:"},
+		{"unknown command", []string{"frobnicate"}, exitBadInput, `unknown command "frobnicate"`},
+		{"breaking without -base", []string{"breaking"}, exitBadInput, "breaking needs -base; usage: specdiff breaking -base"},
+		{"upstream without -spec", []string{"upstream"}, exitBadInput, "upstream needs -spec; usage: specdiff upstream -spec"},
+		{"bad format", []string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, "-format must be text or json"},
+		{"unknown flag", []string{"breaking", "-base", "main", "-nope"}, exitBadInput, "flag provided but not defined: -nope; usage: specdiff breaking"},
+		{"flag without its value", []string{"upstream", "-spec"}, exitBadInput, "flag needs an argument: -spec"},
+		{"stray argument", []string{"upstream", "-spec", "x.json", "extra"}, exitBadInput, `unexpected argument "extra"; usage: specdiff upstream`},
+		{"specdiff -h", []string{"-h"}, exitOK, "Exit codes"},
+		{"breaking -h", []string{"breaking", "-h"}, exitOK, "usage: " + breakingSynopsis},
+		{"upstream -help", []string{"upstream", "-help"}, exitOK, "usage: " + upstreamSynopsis},
+		{"breaking --help after a flag", []string{"breaking", "-base", "main", "--help"}, exitOK, "-allow"},
 	}
 	for _, tc := range cases {
-		code, out, errOut := runCmd(tc.args...)
-		assert.Equal(t, tc.code, code, "%v", tc.args)
-		assert.Contains(t, out+errOut, tc.want, "%v", tc.args)
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCmd(tc.args...)
+			assert.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			switch {
+			case tc.code == exitOK:
+				assert.Contains(t, out, tc.want)
+				assert.Equal(t, 1, strings.Count(out, "usage:"), "the usage once: %q", out)
+				assert.Empty(t, errOut)
+			case tc.args == nil:
+				assert.Contains(t, errOut, tc.want)
+			default:
+				assert.Empty(t, out)
+				assert.Contains(t, errOut, tc.want)
+				assert.Equal(t, 1, strings.Count(errOut, "\n"), "a one-line error: %q", errOut)
+				assert.True(t, strings.HasPrefix(errOut, "specdiff: "), errOut)
+			}
+		})
 	}
 }
 
@@ -148,9 +170,12 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 	optional := strings.Replace(string(base), "        link_expiry_mins:\n", "        language:\n          type: string\n        link_expiry_mins:\n", 1)
 	narrowed := strings.Replace(string(base), "maximum: 10080", "maximum: 720", 1)
 	allow := filepath.Join(repo, "allow.txt")
-	require.NoError(t, os.WriteFile(allow, []byte("# accepted on purpose\nnew-required-request-property Merge now requires the origin id\n"), 0o600))
+	require.NoError(t, os.WriteFile(allow, []byte("# accepted on purpose\nnew-required-request-property POST /link-token end_user_origin_id -- Merge now requires the origin id\n"), 0o600))
 	noReason := filepath.Join(repo, "no-reason.txt")
 	require.NoError(t, os.WriteFile(noReason, []byte("new-required-request-property\n"), 0o600))
+	// "git show --output=out:openapi/link-token.yaml" would write there.
+	injected := filepath.Join(repo, "out:openapi", "link-token.yaml")
+	require.NoError(t, os.MkdirAll(filepath.Dir(injected), 0o755))
 
 	cases := []struct {
 		name  string
@@ -166,6 +191,7 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 		{"acknowledged", required, []string{"-allow", allow}, exitOK, "acknowledged: Merge now requires the origin id"},
 		{"allow entry without a reason", required, []string{"-allow", noReason}, exitBadInput, "has no reason"},
 		{"bad ref", string(base), []string{"-base", "no-such-ref"}, exitBadInput, "neither a file nor a git ref"},
+		{"ref read as a git option", string(base), []string{"-base=--output=out"}, exitBadInput, `-base "--output=out": a git ref cannot start with "-"`},
 		{"YAML syntax error", "openapi: 3.0.3\ninfo: [\n", nil, exitBadInput, "load"},
 	}
 	for _, tc := range cases {
@@ -185,8 +211,15 @@ func TestBreakingAgainstGitRefs(t *testing.T) {
 			}
 			assert.Equal(t, tc.code, code, out.String())
 			assert.Contains(t, out.String(), tc.want)
+			assert.NoFileExists(t, injected, "git took -base for an option")
 		})
 	}
+
+	t.Run("git show never takes the object for an option", func(t *testing.T) {
+		_, err := gitShow(repo, "--output="+injected, maxDocumentBytes)
+		assert.Error(t, err)
+		assert.NoFileExists(t, injected)
+	})
 }
 
 // TestHelperProcess runs specdiff in a child process, so that a test can
@@ -219,11 +252,11 @@ func BenchmarkUpstreamLargeDocument(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		upOp, err := linkTokenOperation(up)
+		upOp, err := linkTokenOperation(up, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		ourOp, _ := linkTokenOperation(our)
+		ourOp, _ := linkTokenOperation(our, "")
 		if _, err := compare(upstreamDiffConfig(), trimmed(ourOp, "ours"), trimmed(upOp, "large")); err != nil {
 			b.Fatal(err)
 		}

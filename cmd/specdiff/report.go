@@ -15,28 +15,45 @@ type entry struct {
 	Operation string `json:"operation,omitempty"`
 	Path      string `json:"path,omitempty"`
 	Text      string `json:"text"`
-	Reason    string `json:"acknowledged_because,omitempty"`
+	// Key names the change in an allow list (see allow.go).
+	Key    string `json:"key"`
+	Reason string `json:"acknowledged_because,omitempty"`
+}
+
+// unmatchedEntry is an allow-list entry that acknowledged no breaking
+// change: stale, misspelt, or about a change that is no longer breaking.
+type unmatchedEntry struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Entry  string `json:"entry"`
+	Reason string `json:"reason"`
 }
 
 // report groups changes by level.
 type report struct {
-	Breaking     []entry `json:"breaking"`
-	Warnings     []entry `json:"warnings"`
-	Info         []entry `json:"info"`
-	Acknowledged []entry `json:"acknowledged,omitempty"`
+	Breaking     []entry          `json:"breaking"`
+	Warnings     []entry          `json:"warnings"`
+	Info         []entry          `json:"info"`
+	Acknowledged []entry          `json:"acknowledged,omitempty"`
+	Unmatched    []unmatchedEntry `json:"unmatched_allow_entries,omitempty"`
+
+	// showKeys prints, under each breaking change, the allow-list entry
+	// that would acknowledge it.
+	showKeys bool
 }
 
-// newReport sorts changes into the report; breaking changes whose id is in
-// allow are moved to Acknowledged with the reason.
-func newReport(changes checker.Changes, allow map[string]string) *report {
+// newReport sorts changes into the report; breaking changes that allow
+// names are moved to Acknowledged with the reason, and allow's entries that
+// named none are listed in Unmatched.
+func newReport(changes checker.Changes, allow *allowList) *report {
 	l := checker.NewDefaultLocalizer()
 	r := &report{Breaking: []entry{}, Warnings: []entry{}, Info: []entry{}}
 	for _, c := range changes {
-		e := entry{ID: c.GetId(), Operation: c.GetOperation(), Path: c.GetPath(), Text: c.GetUncolorizedText(l)}
+		e := entry{ID: c.GetId(), Operation: c.GetOperation(), Path: c.GetPath(), Text: c.GetUncolorizedText(l), Key: changeKey(c)}
 		switch c.GetLevel() {
 		case checker.ERR:
 			e.Level = "breaking"
-			if reason, ok := allow[e.ID]; ok {
+			if reason, ok := allow.acknowledge(e.Key); ok {
 				e.Reason = reason
 				r.Acknowledged = append(r.Acknowledged, e)
 			} else {
@@ -50,6 +67,7 @@ func newReport(changes checker.Changes, allow map[string]string) *report {
 			r.Info = append(r.Info, e)
 		}
 	}
+	r.Unmatched = allow.unmatched()
 	return r
 }
 
@@ -63,6 +81,9 @@ func (r *report) write(w io.Writer, format, title string) error {
 	if len(r.Acknowledged) > 0 {
 		fmt.Fprintf(w, ", %d acknowledged", len(r.Acknowledged))
 	}
+	if len(r.Unmatched) > 0 {
+		fmt.Fprintf(w, ", %d unmatched allow entries", len(r.Unmatched))
+	}
 	fmt.Fprintln(w)
 	for _, g := range []struct {
 		name    string
@@ -74,17 +95,19 @@ func (r *report) write(w io.Writer, format, title string) error {
 		fmt.Fprintf(w, "\n%s:\n", g.name)
 		for _, e := range g.entries {
 			fmt.Fprintf(w, "  [%s] %s %s: %s\n", e.ID, e.Operation, e.Path, e.Text)
-			if e.Reason != "" {
+			switch {
+			case e.Reason != "":
 				fmt.Fprintf(w, "      acknowledged: %s\n", e.Reason)
+			case r.showKeys && e.Level == "breaking":
+				fmt.Fprintf(w, "      to accept it, allow: %s -- <why>\n", e.Key)
 			}
 		}
 	}
-	return nil
-}
-
-func checkFormat(f string) error {
-	if f != "text" && f != "json" {
-		return usageError(fmt.Sprintf("-format must be text or json, not %q", f))
+	if len(r.Unmatched) > 0 {
+		fmt.Fprintf(w, "\nunmatched allow entries (they acknowledge no breaking change):\n")
+		for _, u := range r.Unmatched {
+			fmt.Fprintf(w, "  %s:%d: %s\n", u.File, u.Line, u.Entry)
+		}
 	}
 	return nil
 }

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"context"
+	"cmp"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
-	"os"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oasdiff/oasdiff/diff"
@@ -18,71 +17,101 @@ import (
 )
 
 const (
-	// fetchTimeout bounds downloading an upstream document.
-	fetchTimeout = 30 * time.Second
-	// maxDocumentBytes bounds an upstream document.
-	maxDocumentBytes = 64 << 20
-	operationPath    = "/link-token"
-	jsonMedia        = "application/json"
+	operationPath = "/link-token"
+	jsonMedia     = "application/json"
 )
 
-func runUpstream(args []string, stdout, stderr io.Writer) (int, error) {
+func runUpstream(args []string, stdout io.Writer) (int, error) {
 	fs := flag.NewFlagSet("upstream", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	spec := fs.String("spec", "", "Merge's published OpenAPI document: a file or an https URL")
-	ours := fs.String("ours", "", "our spec (default: the one embedded in this module)")
-	format := fs.String("format", "text", "output: text or json")
-	if err := fs.Parse(args); err != nil {
-		return 0, usageError(err.Error())
-	}
-	if *spec == "" {
-		return 0, usageError("upstream needs -spec")
-	}
-	if err := checkFormat(*format); err != nil {
+	var u upstreamRun
+	fs.StringVar(&u.spec, "spec", "", "Merge's published OpenAPI document: a file, or an https URL (plain http only to a loopback host)")
+	fs.StringVar(&u.path, "path", "", "the path of the operation in -spec, when several end in "+operationPath+" (default: "+operationPath+" itself, else the only path ending in it)")
+	fs.StringVar(&u.ours, "ours", "", "our spec (default: the one embedded in this module)")
+	fs.StringVar(&u.format, "format", "text", "output: text or json")
+	if err := parseFlags(fs, upstreamSynopsis, args, stdout); err != nil {
 		return 0, err
 	}
-	upData, err := readDocument(*spec)
+	if u.spec == "" {
+		return 0, usageError{upstreamSynopsis, "upstream needs -spec"}
+	}
+	if err := checkFormat(u.format, upstreamSynopsis); err != nil {
+		return 0, err
+	}
+	if u.path != "" && !strings.HasPrefix(u.path, "/") {
+		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", u.path)}
+	}
+	return u.run(stdout)
+}
+
+// upstreamRun is one "specdiff upstream", its flags parsed.
+type upstreamRun struct {
+	spec, path, ours, format string
+	// whole loads JSON documents whole instead of trimming them first: the
+	// slow way, kept for the tests that prove both give the same report.
+	whole bool
+}
+
+func (u upstreamRun) run(stdout io.Writer) (int, error) {
+	upData, err := readSource("-spec", u.spec, true)
 	if err != nil {
 		return 0, err
 	}
+	return u.runData(upData, stdout)
+}
+
+// runData is run on the upstream document already read.
+func (u upstreamRun) runData(upData []byte, stdout io.Writer) (int, error) {
+	var err error
 	ourData, ourName := openapi.Spec(), "our spec"
-	if *ours != "" {
-		if ourData, err = os.ReadFile(*ours); err != nil {
-			return 0, fmt.Errorf("read -ours: %w", err)
+	if u.ours != "" {
+		if ourData, err = readSource("-ours", u.ours, false); err != nil {
+			return 0, err
 		}
-		ourName = *ours
+		ourName = u.ours
 	}
-	up, err := loadSpec(upData, *spec)
+	upOp, err := loadOperation(upData, u.spec, u.path, u.whole)
 	if err != nil {
 		return 0, err
 	}
-	our, err := loadSpec(ourData, ourName)
-	if err != nil {
-		return 0, err
-	}
-	upOp, err := linkTokenOperation(up)
-	if err != nil {
-		return 0, err
-	}
-	ourOp, err := linkTokenOperation(our)
+	ourOp, err := loadOperation(ourData, ourName, "", u.whole)
 	if err != nil {
 		return 0, err
 	}
 	// Ours is the base: a change that breaks "clients of ours" when the API
 	// is really upstream is one our client would trip over.
-	changes, err := compare(upstreamDiffConfig(), trimmed(ourOp, ourName), trimmed(upOp, *spec))
+	changes, err := compare(upstreamDiffConfig(), trimmed(ourOp, ourName), trimmed(upOp, u.spec))
 	if err != nil {
 		return 0, err
 	}
 	r := newReport(changes, nil)
-	title := fmt.Sprintf("POST %s: %s -> %s (found at %s)", operationPath, ourName, *spec, upOp.path)
-	if err := r.write(stdout, *format, title); err != nil {
+	title := fmt.Sprintf("POST %s: %s -> %s (found at %s)", operationPath, ourName, u.spec, upOp.path)
+	if err := r.write(stdout, u.format, title); err != nil {
 		return 0, err
 	}
 	if len(r.Breaking) > 0 {
 		return exitChanges, nil
 	}
 	return exitOK, nil
+}
+
+// loadOperation loads a document and finds its link-token operation (see
+// choosePath). A JSON document is trimmed to that operation first (see
+// trimJSON) unless whole is set, or trimJSON cannot do it faithfully.
+func loadOperation(data []byte, name, want string, whole bool) (foundOperation, error) {
+	if !whole {
+		small, _, err := trimJSON(data, name, want)
+		switch {
+		case err == nil:
+			data = small
+		case !errors.Is(err, errNotTrimmable):
+			return foundOperation{}, err
+		}
+	}
+	info, err := loadSpec(data, name)
+	if err != nil {
+		return foundOperation{}, err
+	}
+	return linkTokenOperation(info, want)
 }
 
 // upstreamDiffConfig leaves out what the two documents word differently on
@@ -94,57 +123,63 @@ func upstreamDiffConfig() *diff.Config {
 	}))
 }
 
-// readDocument reads a file, or downloads an http(s) URL.
-func readDocument(src string) ([]byte, error) {
-	if !strings.HasPrefix(src, "https://") && !strings.HasPrefix(src, "http://") {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return nil, fmt.Errorf("read -spec: %w", err)
-		}
-		return data, nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch -spec %s: status %s", src, resp.Status)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocumentBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch -spec: %w", err)
-	}
-	if len(data) > maxDocumentBytes {
-		return nil, fmt.Errorf("fetch -spec: document exceeds %d bytes", maxDocumentBytes)
-	}
-	return data, nil
-}
-
 type foundOperation struct {
 	path string
 	op   *openapi3.Operation
 }
 
-// linkTokenOperation finds POST .../link-token in a document.
-func linkTokenOperation(info *load.SpecInfo) (foundOperation, error) {
-	if info.Spec.Paths != nil {
-		if item := info.Spec.Paths.Value(operationPath); item != nil && item.Post != nil {
-			return foundOperation{operationPath, item.Post}, nil
-		}
-		for path, item := range info.Spec.Paths.Map() {
-			if strings.HasSuffix(path, operationPath) && item.Post != nil {
-				return foundOperation{path, item.Post}, nil
-			}
+// linkTokenOperation finds the POST operation of a document that choosePath
+// picks.
+func linkTokenOperation(info *load.SpecInfo, want string) (foundOperation, error) {
+	paths := info.Spec.Paths
+	if paths == nil {
+		paths = openapi3.NewPaths()
+	}
+	// The exact path wins; Paths.Map copies the map, so look it up first.
+	exact := cmp.Or(want, operationPath)
+	if item := paths.Value(exact); item != nil && item.Post != nil {
+		return foundOperation{exact, item.Post}, nil
+	}
+	var posts []string
+	for path, item := range paths.Map() {
+		if item.Post != nil && strings.HasSuffix(path, operationPath) {
+			posts = append(posts, path)
 		}
 	}
-	return foundOperation{}, fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", info.Url, operationPath)
+	path, err := choosePath(info.Url, posts, want)
+	if err != nil {
+		return foundOperation{}, err
+	}
+	return foundOperation{path, paths.Value(path).Post}, nil
+}
+
+// choosePath picks the link-token operation among the paths of the document
+// name that have a POST operation (those that are neither want nor end in
+// /link-token may be left out): want when it is set; else /link-token
+// itself; else the one path ending in /link-token. Several such paths and no
+// want is an error that lists them, sorted.
+func choosePath(name string, posts []string, want string) (string, error) {
+	var candidates []string
+	for _, p := range posts {
+		if p == want || (want == "" && p == operationPath) {
+			return p, nil
+		}
+		if strings.HasSuffix(p, operationPath) {
+			candidates = append(candidates, p)
+		}
+	}
+	slices.Sort(candidates)
+	switch {
+	case want != "" && len(candidates) > 0:
+		return "", fmt.Errorf("%s has no POST %s operation; POST %s is at %s", name, want, operationPath, strings.Join(candidates, ", "))
+	case want != "":
+		return "", fmt.Errorf("%s has no POST %s operation", name, want)
+	case len(candidates) == 0:
+		return "", fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", name, operationPath)
+	case len(candidates) > 1:
+		return "", fmt.Errorf("%s has %d POST %s operations, choose one with -path: %s", name, len(candidates), operationPath, strings.Join(candidates, ", "))
+	}
+	return candidates[0], nil
 }
 
 // trimmed is a document holding only what the comparison is about: the
