@@ -67,14 +67,15 @@ oracles: ## Spectral lints the spec; Prism's mock of the spec answers every cont
 
 bin/specdiff:
 	$(GO) build -C $(SPECDIFF_DIR) -o $(CURDIR)/bin/specdiff .
+export BASE
 
-breaking: bin/specdiff ## Fail when the spec breaks callers compared with BASE (a git ref or file). ALLOW=file acknowledges changes.
+breaking: bin/specdiff ## Fail when the spec breaks callers compared with BASE (a git ref or file). ALLOW=file acknowledges exact changes (-strict: stale entries fail too).
 	@test -n "$(BASE)" || { echo "breaking: set BASE, e.g. make breaking BASE=origin/main"; exit 2; }
-	bin/specdiff breaking -base "$(BASE)" -head $(OURS) $(if $(ALLOW),-allow "$(ALLOW)") $(if $(FORMAT),-format $(FORMAT))
+	bin/specdiff breaking -base "$$BASE" -head $(OURS) $(if $(ALLOW),-allow "$(ALLOW)" -strict) $(if $(FORMAT),-format $(FORMAT))
 
-upstream: bin/specdiff ## Compare our spec with Merge's published document SPEC (a file or https URL).
-	@test -n "$(SPEC)" || { echo "upstream: set SPEC, e.g. make upstream SPEC=merge_mktg.oas.json"; exit 2; }
-	bin/specdiff upstream -spec "$(SPEC)" -ours $(OURS) $(if $(FORMAT),-format $(FORMAT))
+upstream: SPEC ?= cmd/specdiff/testdata/merge_mktg.link-token.json
+upstream: bin/specdiff ## Compare our spec with Merge's published document SPEC (a file or https URL; default: the trimmed copy in cmd/specdiff/testdata). UPSTREAM_PATH picks the operation in a bundle.
+	bin/specdiff upstream -spec "$(SPEC)" -ours $(OURS) $(if $(UPSTREAM_PATH),-path "$(UPSTREAM_PATH)") $(if $(FORMAT),-format $(FORMAT))
 
 contract: ## Run the contract suite against CONTRACT_BASE_URL (and the mock).
 	@test -n "$$CONTRACT_BASE_URL" || { echo "contract: set CONTRACT_BASE_URL, e.g. http://127.0.0.1:4010 (see README, Contract testing)"; exit 2; }
