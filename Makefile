@@ -85,15 +85,36 @@ contract-live: ## Run the contract suite against Merge's live API: needs MERGE_A
 	@test -n "$$MERGE_API_KEY" || { echo "contract-live: set MERGE_API_KEY (and MERGE_REGION: us, eu or apac)"; exit 2; }
 	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live' ./contracttest
 
-# Benchmarks: each runs BENCHCOUNT times; the table uses the medians.
-BENCHCOUNT ?= 5
-BENCHTIME  ?= 1s
+# Benchmarks: BENCH_ROUNDS rounds of every benchmark, each round running the
+# compared sides (sub-benchmarks impl=...) once each, in forward then reverse
+# order, so that drift in the machine's speed hits both sides alike; then
+# benchstat prints each side beside its baseline with the spread.
+BENCHSTAT    = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_ROUNDS ?= 8
+BENCHTIME    ?= 500ms
+BENCH        ?= .
 
-bench: ## Benchmarks against one loopback server, and the table of ratios computed from the run.
+bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUNDS, BENCHTIME, BENCH=regexp).
 	@mkdir -p bin
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) ./contracttest > bin/bench.txt || { cat bin/bench.txt; exit 1; }
-	@cat bin/bench.txt
-	@awk -f contracttest/testdata/benchtable.awk bin/bench.txt
+	$(GO) test -c -o bin/contracttest.test ./contracttest
+	cd internal/peerbench && $(GO) test -c -o ../../bin/peerbench.test .
+	cd $(SPECDIFF_DIR) && $(GO) test -c -o ../../bin/specdiff.test .
+	@rm -f bin/bench.txt; for i in $$(seq $(BENCH_ROUNDS)); do \
+		order=forward; [ $$((i % 2)) -eq 0 ] && order=reverse; \
+		echo "bench: round $$i of $(BENCH_ROUNDS), $$order order"; \
+		for t in contracttest:contracttest internal/peerbench:peerbench $(SPECDIFF_DIR):specdiff; do \
+			dir=$${t%%:*}; bin=$${t#*:}; \
+			(cd $$dir && BENCH_ORDER=$$order $(CURDIR)/bin/$$bin.test -test.run '^$$' -test.bench '$(BENCH)' \
+				-test.short -test.benchmem -test.count 1 -test.benchtime $(BENCHTIME)) >> bin/bench.txt || { tail -20 bin/bench.txt; exit 1; }; \
+		done; \
+	done
+	@echo; echo "bench: $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); raw results in bin/bench.txt"
+	@for g in Call ClientOverhead ValidatingTransport Exchange Concurrent; do \
+		echo; echo "== $$g: each side against the first column"; \
+		$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\):/d'; \
+	done
+	@echo; echo "== single benchmarks"
+	@$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/' bin/bench.txt | sed '/^\(goos\|goarch\):/d'
 
 # Fuzz targets, as package:target.
 FUZZ_TARGETS = client:FuzzResponseDecoding client:FuzzParseRetryAfter client:FuzzParseRegion \

@@ -2,7 +2,6 @@ package contracttest
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -266,26 +265,6 @@ func headerViolations(name string, ref *openapi3.HeaderRef, h http.Header) clien
 		return client.Violations{{In: "header", Rule: "header", Message: "response header " + name + " does not match its schema"}}
 	}
 	return nil
-}
-
-// decodeJSON decodes one JSON value as openapi3filter does (numbers kept as
-// json.Number, so one too large for a float64 is reported on its field),
-// and refuses trailing data after it, which openapi3filter ignores.
-func decodeJSON(body []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var value any
-	if err := dec.Decode(&value); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return nil, fmt.Errorf("invalid JSON at byte %d", syntax.Offset)
-		}
-		return nil, errors.New("invalid JSON")
-	}
-	if rest := bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
-		return nil, fmt.Errorf("trailing data at byte %d", len(body)-len(rest))
-	}
-	return value, nil
 }
 
 // mediaTypes lists a content map's media types, sorted.
