@@ -5,6 +5,8 @@ OAPI_CODEGEN_PKG = github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # cmd/specdiff is its own module (oasdiff's dependencies stay out of the root one).
 SPECDIFF_DIR = cmd/specdiff
+# internal/peerbench is its own module too: the peer validator benchmarked beside ours.
+PEERBENCH_DIR = internal/peerbench
 # OURS and GEN_DIR can be overridden to check another copy of the spec or of gen/.
 OURS        ?= openapi/link-token.yaml
 GEN_DIR     ?= gen
@@ -48,17 +50,20 @@ check-generated: ## Fail, printing the diff, when gen/ or client/models.gen.go i
 	echo "check-generated: $(GEN_DIR)/ and $(MODELS) match $(OURS)"
 
 lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
-	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*')); \
 	if [ -n "$$out" ]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd $(SPECDIFF_DIR) && $(GO) vet ./...
+	cd $(PEERBENCH_DIR) && $(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	cd $(SPECDIFF_DIR) && $(GO) run $(STATICCHECK) ./...
+	cd $(PEERBENCH_DIR) && $(GO) run $(STATICCHECK) ./...
 	$(GO) test -count=1 -run 'TestSpec' ./openapi
 
-test: ## Run every test with the race detector (both modules).
+test: ## Run every test with the race detector (the root module and the nested ones).
 	$(GO) test -race -count=1 ./...
 	cd $(SPECDIFF_DIR) && $(GO) test -race -count=1 ./...
+	cd $(PEERBENCH_DIR) && $(GO) test -race -count=1 ./...
 
 oracles: ## Spectral lints the spec; Prism's mock of the spec answers every contract case as ours does. Needs: npm ci of .ci/oracles.
 	@test -x $(ORACLES_DIR)/node_modules/.bin/spectral || { echo "oracles: install Spectral and Prism first, as .ci/run does: $(NPM_CI)"; exit 2; }
@@ -97,12 +102,12 @@ BENCH        ?= .
 bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUNDS, BENCHTIME, BENCH=regexp).
 	@mkdir -p bin
 	$(GO) test -c -o bin/contracttest.test ./contracttest
-	cd internal/peerbench && $(GO) test -c -o ../../bin/peerbench.test .
+	cd $(PEERBENCH_DIR) && $(GO) test -c -o ../../bin/peerbench.test .
 	cd $(SPECDIFF_DIR) && $(GO) test -c -o ../../bin/specdiff.test .
 	@rm -f bin/bench.txt; for i in $$(seq $(BENCH_ROUNDS)); do \
 		order=forward; [ $$((i % 2)) -eq 0 ] && order=reverse; \
 		echo "bench: round $$i of $(BENCH_ROUNDS), $$order order"; \
-		for t in contracttest:contracttest internal/peerbench:peerbench $(SPECDIFF_DIR):specdiff; do \
+		for t in contracttest:contracttest $(PEERBENCH_DIR):peerbench $(SPECDIFF_DIR):specdiff; do \
 			dir=$${t%%:*}; bin=$${t#*:}; \
 			(cd $$dir && BENCH_ORDER=$$order $(CURDIR)/bin/$$bin.test -test.run '^$$' -test.bench '$(BENCH)' \
 				-test.short -test.benchmem -test.count 1 -test.benchtime $(BENCHTIME)) >> bin/bench.txt || { tail -20 bin/bench.txt; exit 1; }; \
@@ -117,15 +122,17 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 	@$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/' bin/bench.txt | sed '/^\(goos\|goarch\):/d'
 
 # Fuzz targets, as package:target.
-FUZZ_TARGETS = client:FuzzResponseDecoding client:FuzzParseRetryAfter client:FuzzParseRegion \
-	contracttest:FuzzVerdictsAgree contracttest:FuzzMock
+# A target in a nested module is dir:package:target.
+FUZZ_TARGETS = .:client:FuzzResponseDecoding .:client:FuzzParseRetryAfter .:client:FuzzParseRegion \
+	.:contracttest:FuzzVerdictsAgree .:contracttest:FuzzMock .:contracttest:FuzzDecodeJSON \
+	$(SPECDIFF_DIR):.:FuzzObjectMembers
 FUZZTIME ?= 30s
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 	@set -e; for t in $(FUZZ_TARGETS); do \
-		pkg=$${t%%:*}; name=$${t#*:}; \
-		echo "fuzz: $$name ($$pkg) for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+		dir=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; name=$${rest#*:}; \
+		echo "fuzz: $$name ($$dir/$$pkg) for $(FUZZTIME)"; \
+		(cd $$dir && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg); \
 	done
 
 ci: check-generated lint test oracles ## What CI runs: check-generated, lint, test, oracles, and each fuzz target for a few seconds.

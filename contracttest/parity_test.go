@@ -142,7 +142,7 @@ func parityRequests(t *testing.T, n int) []exchangeCase {
 		}
 		out = append(out, exchangeCase{"case " + c.Name, ct, auth, body})
 	}
-	for _, raw := range []exchangeCase{
+	return append(out, []exchangeCase{
 		{"content type with parameters", "application/json; charset=utf-8", "Bearer k", minimalBody},
 		{"upper-case content type", "Application/JSON", "Bearer k", minimalBody},
 		{"no content type", "", "Bearer k", minimalBody},
@@ -155,10 +155,7 @@ func parityRequests(t *testing.T, n int) []exchangeCase {
 		{"huge number", "application/json", "Bearer k", strings.Replace(minimalBody, "}", `,"link_expiry_mins":1e400}`, 1)},
 		{"expiry as a float", "application/json", "Bearer k", strings.Replace(minimalBody, "}", `,"link_expiry_mins":60.0}`, 1)},
 		{"expiry 721 and not JSON elsewhere", "application/json", "Bearer k", strings.Replace(minimalBody, "}", `,"link_expiry_mins":721,"language":5}`, 1)},
-	} {
-		out = append(out, raw)
-	}
-	return out
+	}...)
 }
 
 // TestValidatorAgreesWithOpenapi3filter: the Validator's prepared path and
