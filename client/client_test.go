@@ -304,13 +304,15 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 			attempts: 1, maxTime: time.Second,
 		},
 		{
-			name: "connection closed before any response",
+			// The server read the whole request: it may have created a
+			// token, so the POST is not sent again.
+			name: "connection closed after the request was read",
 			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
 				conn, _, _ := w.(http.Hijacker).Hijack()
 				_ = conn.Close()
 			},
-			want:     outcome{is: io.EOF, contains: []string{"after 3 attempts"}},
-			attempts: 3, maxTime: time.Second,
+			want:     outcome{is: io.EOF},
+			attempts: 1, maxTime: time.Second,
 		},
 		{
 			name: "server slower than the context deadline",
