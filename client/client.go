@@ -36,13 +36,18 @@ type core struct {
 	category Category
 	baseURL  string
 	retries  int
-	key      string
 	// endpoint is the request the generated code builds for POST
-	// /link-token (URL, method, Content-Type) with the client's headers;
-	// each attempt sends a clone of it.
+	// /link-token (URL, method, Content-Type) with the User-Agent; each
+	// attempt sends a clone of it with the Authorization header.
 	endpoint *http.Request
-	retry    retryPolicy
-	logger   *slog.Logger
+	// authorization returns "Bearer <key>". The key lives only in this
+	// closure: no printer, fmt or reflection-based (a test library's diff),
+	// can reach a closure's variables, whereas a string field of core is
+	// printed by %s of a Client held in an unexported field, and a header
+	// by anything that follows pointers.
+	authorization func() string
+	retry         retryPolicy
+	logger        *slog.Logger
 }
 
 // New returns a client that authenticates with apiKey (Merge's production
@@ -93,11 +98,10 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if s.userAgent != "" {
 		ua += " " + s.userAgent
 	}
-	endpoint.Header.Set("Authorization", "Bearer "+apiKey)
 	endpoint.Header.Set("User-Agent", ua)
 	k := &core{
 		region: s.region, category: category, baseURL: baseURL, retries: s.retry.maxRetries,
-		key: apiKey, endpoint: endpoint, retry: s.retry, logger: s.logger,
+		endpoint: endpoint, authorization: bearer("Bearer " + apiKey), retry: s.retry, logger: s.logger,
 	}
 	k.retry.client = withRedirectPolicy(s.httpClient)
 	return &Client{k}, nil
@@ -178,14 +182,21 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*Li
 		return nil, fmt.Errorf("linktoken: encode request: %w", err)
 	}
 	k := c.core
-	return k.send(ctx, body, newRedactor(k.key, req.EndUserEmailAddress))
+	return k.send(ctx, body, newRedactor(k.apiKey(), req.EndUserEmailAddress))
 }
+
+// bearer keeps the Authorization header's value in a closure.
+func bearer(value string) func() string { return func() string { return value } }
+
+// apiKey returns the key, for the scrubber.
+func (k *core) apiKey() string { return strings.TrimPrefix(k.authorization(), "Bearer ") }
 
 // newRequest is one attempt's request: a clone of the endpoint (its own
 // headers, so a RoundTripper that edits them changes no other request) with
 // the body.
 func (k *core) newRequest(ctx context.Context, body []byte) *http.Request {
 	r := k.endpoint.Clone(ctx)
+	r.Header.Set("Authorization", k.authorization())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.ContentLength = int64(len(body))

@@ -369,23 +369,13 @@ func (e *gaveUpError) LogValue() slog.Value { return slog.StringValue(e.Error())
 // redactor is the one scrubber: every string a response puts into an error
 // goes through it, after decoding (JSON escapes, percent-encoding in a
 // Location) and before truncation. The package's own words never do, so a
-// short key cannot garble them.
+// short key cannot garble them. Making one costs nothing; the work happens
+// only when an error is built.
 type redactor struct {
-	// secrets are the API key and the end user's email (as given and as
-	// sanitize shows it), longest first; they are matched in any case.
-	secrets []string
+	key, email string
 }
 
-func newRedactor(key, email string) redactor {
-	secrets := []string{key}
-	for _, s := range []string{email, sanitize(email)} {
-		if s != "" && !slices.Contains(secrets, s) {
-			secrets = append(secrets, s)
-		}
-	}
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	return redactor{secrets: secrets}
-}
+func newRedactor(key, email string) redactor { return redactor{key: key, email: email} }
 
 // text cleans one server string: control and formatting characters out,
 // secrets replaced, then cut to maxShownText bytes.
@@ -475,9 +465,12 @@ func (r redactor) transportError(err error, attempts int) *transportError {
 	return &transportError{msg: msg, text: r.text(err.Error()), err: err}
 }
 
-// scrub replaces each secret, matched under Unicode simple case folding.
+// scrub replaces the key and the email (as given and as sanitize shows it),
+// longest first, each matched under Unicode simple case folding.
 func (r redactor) scrub(s string) string {
-	for _, secret := range r.secrets {
+	secrets := [...]string{r.key, r.email, sanitize(r.email)}
+	slices.SortFunc(secrets[:], func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
 		s = replaceFold(s, secret)
 	}
 	return s

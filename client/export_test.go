@@ -19,6 +19,10 @@ func WithRetryClock(sleep func(context.Context, time.Duration) error, jitter fun
 // ParseRetryAfter exposes parseRetryAfter.
 var ParseRetryAfter = parseRetryAfter
 
+// SafeToResend exposes safeToResend, the policy for failures where no
+// response arrived.
+var SafeToResend = safeToResend
+
 // Limits exposes the spec limits mirrored in validate.go, by spec keyword.
 var Limits = map[string]int{
 	"minLength": minStringLen,
