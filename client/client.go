@@ -90,7 +90,10 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		}
 		baseURL = u
 	}
-	endpoint, err := gen.NewCreateLinkTokenRequestWithBody(baseURL, "application/json", nil)
+	// The generated builder resolves "./link-token" against the server URL,
+	// which needs its trailing slash (gen.NewClient adds one the same way):
+	// without it, https://api.merge.dev/api/mktg/v1 would lose its "v1".
+	endpoint, err := gen.NewCreateLinkTokenRequestWithBody(baseURL+"/", "application/json", nil)
 	if err != nil {
 		return nil, fmt.Errorf("linktoken: base URL: %w", err)
 	}

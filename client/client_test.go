@@ -821,3 +821,87 @@ func assertNoSecrets(t *testing.T, err error) {
 type fakeT struct{ out string }
 
 func (f *fakeT) Errorf(format string, args ...any) { f.out += fmt.Sprintf(format, args...) }
+
+// TestLongestCallWithDefaults: with the defaults and no deadline, a call is
+// at most three attempts of 60 seconds and two waits of at most 30 seconds:
+// 4 minutes.
+func TestLongestCallWithDefaults(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "30") // the longest wait honoured
+		writeJSON(w, 503, `{}`)
+	})
+	rec := &recorder{}
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), rec.option())
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	assert.ErrorIs(t, err, client.ErrServerError)
+	waits := rec.recorded()
+	assert.Equal(t, []time.Duration{client.MaxRetryAfter, client.MaxRetryAfter}, waits)
+	attempts := int(srv.attempts.Load())
+	assert.Equal(t, 3, attempts)
+	assert.Equal(t, 60*time.Second, client.AttemptTimeout(c))
+	longest := time.Duration(attempts)*client.AttemptTimeout(c) + waits[0] + waits[1]
+	assert.Equal(t, 4*time.Minute, longest)
+}
+
+// TestNoKeyOverPlainHTTP: whatever redirect Merge's host answers, no request
+// leaves over plain http, nor to another host or port.
+func TestNoKeyOverPlainHTTP(t *testing.T) {
+	t.Parallel()
+	targets := []string{
+		"http://api.merge.dev/api/mktg/v1/link-token",
+		"https://api.merge.dev:8443/api/mktg/v1/link-token",
+		"https://evil.example/api/mktg/v1/link-token",
+		"//evil.example/link-token",
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for _, target := range targets {
+			var mu sync.Mutex
+			var sent []string
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				sent = append(sent, r.URL.String()+" "+r.Header.Get("Authorization"))
+				mu.Unlock()
+				if r.URL.Scheme == "https" && r.URL.Host == "api.merge.dev" {
+					return &http.Response{StatusCode: status, Header: http.Header{"Location": {target}},
+						Body: http.NoBody, Request: r}, nil
+				}
+				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(okBody)), Request: r}, nil
+			})
+			c, err := client.New(testKey, client.WithHTTPClient(&http.Client{Transport: rt}))
+			require.NoError(t, err)
+			_, err = c.CreateLinkToken(context.Background(), validRequest())
+			var apiErr *client.APIError
+			require.ErrorAs(t, err, &apiErr, "%d to %s", status, target)
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.Equal(t, []string{"https://api.merge.dev/api/mktg/v1/link-token Bearer " + testKey}, sent, "%d to %s", status, target)
+		}
+	}
+}
+
+// TestEndpointURL: the request goes to the base URL followed by
+// /link-token, for every region, a category API and a base URL with a path.
+func TestEndpointURL(t *testing.T) {
+	t.Parallel()
+	cases := map[string][]client.Option{}
+	for _, r := range client.Regions() {
+		cases[r.BaseURL()] = []client.Option{client.WithRegion(r)}
+	}
+	cases["https://api-eu.merge.dev/api/hris/v1"] = []client.Option{client.WithRegion(client.RegionEU), client.WithCategoryAPI(client.CategoryHRIS)}
+	cases["https://proxy.internal/merge/api/mktg/v1"] = []client.Option{client.WithBaseURL("https://proxy.internal/merge/api/mktg/v1/")}
+	cases["http://127.0.0.1:4010"] = []client.Option{client.WithBaseURL("http://127.0.0.1:4010")}
+	for base, opts := range cases {
+		var got string
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			got = r.URL.String()
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(okBody)), Request: r}, nil
+		})
+		c, err := client.New(testKey, append(opts, client.WithHTTPClient(&http.Client{Transport: rt}))...)
+		require.NoError(t, err)
+		assert.Equal(t, base, c.BaseURL())
+		_, err = c.CreateLinkToken(context.Background(), validRequest())
+		require.NoError(t, err)
+		assert.Equal(t, base+"/link-token", got)
+	}
+}

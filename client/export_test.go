@@ -36,6 +36,10 @@ var Limits = map[string]int{
 
 // Retry policy constants.
 const (
-	MaxRetryAfter = maxRetryAfter
-	MaxBodyBytes  = maxBodyBytes
+	MaxRetryAfter  = maxRetryAfter
+	MaxBodyBytes   = maxBodyBytes
+	DefaultTimeout = defaultTimeout
 )
+
+// AttemptTimeout is the per-attempt timeout of c's HTTP client.
+func AttemptTimeout(c *Client) time.Duration { return c.core.retry.client.Timeout }

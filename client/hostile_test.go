@@ -697,6 +697,13 @@ func TestHostileServer(t *testing.T) {
 				cancel()
 			}
 			elapsed := time.Since(start)
+			if testing.Verbose() && err != nil {
+				s := err.Error()
+				if len(s) > 300 {
+					s = s[:300] + "..."
+				}
+				t.Logf("%s", s)
+			}
 
 			assert.Equal(t, tc.attempts, int(h.requests.Load()), "requests the server received")
 			assert.Zero(t, h.otherRequests.Load(), "no request reached another origin")
