@@ -106,7 +106,8 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		region: s.region, category: category, baseURL: baseURL, retries: s.retry.maxRetries,
 		endpoint: endpoint, authorization: bearer("Bearer " + apiKey), retry: s.retry, logger: s.logger,
 	}
-	k.retry.client = withRedirectPolicy(s.httpClient)
+	hc := withRedirectPolicy(s.httpClient)
+	k.retry.client = func() *http.Client { return hc }
 	return &Client{k}, nil
 }
 

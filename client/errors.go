@@ -299,7 +299,7 @@ func parseProblems(body []byte, red redactor) []Problem {
 	}
 	var list []json.RawMessage
 	if json.Unmarshal(top["errors"], &list) == nil {
-		for _, raw := range list {
+		for _, raw := range list[:min(len(list), maxProblems)] {
 			var p gen.ErrorValidationProblem
 			if json.Unmarshal(raw, &p) == nil {
 				add(Problem{Field: strings.TrimPrefix(p.Source.Pointer, "/"), Title: p.Title, Detail: p.Detail, Type: p.ProblemType})
@@ -307,6 +307,9 @@ func parseProblems(body []byte, red redactor) []Problem {
 		}
 	}
 	for _, field := range slices.Sorted(maps.Keys(top)) {
+		if len(out) == maxProblems {
+			break
+		}
 		if field == "detail" || field == "errors" || field == "warnings" {
 			continue
 		}
@@ -378,9 +381,27 @@ type redactor struct {
 func newRedactor(key, email string) redactor { return redactor{key: key, email: email} }
 
 // text cleans one server string: control and formatting characters out,
-// secrets replaced, then cut to maxShownText bytes.
+// secrets replaced, then cut to maxShownText bytes. A long string (a 4 MiB
+// header) is cleaned by growing prefixes until the cleaned prefix is longer
+// than the bound by more than a cut secret could take (guard): the shown
+// part is then exactly that of the whole string cleaned, since sanitize and
+// scrub keep order and look ahead at most one secret's length.
 func (r redactor) text(s string) string {
+	guard := r.guard()
+	for n := 4 * maxShownText; n < len(s); n *= 4 {
+		if out := r.scrub(sanitize(s[:n])); len(out) >= maxShownText+guard {
+			return truncate(out, maxShownText)
+		}
+	}
 	return truncate(r.scrub(sanitize(s)), maxShownText)
+}
+
+// guard bounds the bytes that the end of a cut input can take once cleaned:
+// a secret's match takes at most 4 bytes per rune, and each input byte
+// becomes at most 3 (invalid UTF-8 becomes U+FFFD).
+func (r redactor) guard() int {
+	longest := max(utf8.RuneCountInString(r.key), utf8.RuneCountInString(r.email))
+	return 3 * 4 * (longest + 1)
 }
 
 // body cleans an error body: a JSON body is re-encoded with each key and

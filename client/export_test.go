@@ -42,4 +42,13 @@ const (
 )
 
 // AttemptTimeout is the per-attempt timeout of c's HTTP client.
-func AttemptTimeout(c *Client) time.Duration { return c.core.retry.client.Timeout }
+func AttemptTimeout(c *Client) time.Duration { return c.core.retry.client().Timeout }
+
+// CleanText is what an error keeps of one server string, and
+// CleanTextWhole the same computed on the whole string, without the
+// shortcut for long ones.
+func CleanText(key, email, s string) string { return newRedactor(key, email).text(s) }
+func CleanTextWhole(key, email, s string) string {
+	r := newRedactor(key, email)
+	return truncate(r.scrub(sanitize(s)), maxShownText)
+}

@@ -106,7 +106,11 @@ func isServerClosedIdle(err error) bool {
 
 // retryPolicy sends one call's attempts: up to 1+maxRetries of them.
 type retryPolicy struct {
-	client     *http.Client
+	// client returns the *http.Client attempts are sent with. It is behind a
+	// closure so that a printer that follows pointers (a test library's
+	// diff of two Clients) cannot walk into the connection pool, whose
+	// buffers hold the bytes of recent requests, key and email included.
+	client     func() *http.Client
 	maxRetries int
 	// sleep waits for d or until ctx is done; jitter returns a value in
 	// [0, n); now is the clock. All are replaceable so tests are exact and
@@ -125,7 +129,7 @@ func (k *core) send(ctx context.Context, body []byte, red redactor) (*LinkToken,
 	// cuts the next one short.
 	var last error
 	for attempt := 1; ; attempt++ {
-		resp, doErr := p.client.Do(k.newRequest(ctx, body))
+		resp, doErr := p.client().Do(k.newRequest(ctx, body))
 		var (
 			tok    *LinkToken
 			apiErr *APIError
