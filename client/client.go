@@ -1,10 +1,3 @@
-// Package client is the Go client for Merge's POST /link-token endpoint: the
-// generated client of package gen with region selection, authentication,
-// validation against the spec before anything is sent, typed errors, bounded
-// retries and care for the API key.
-//
-//	c, err := client.New(apiKey, client.WithRegion(client.RegionEU))
-//	tok, err := c.CreateLinkToken(ctx, client.LinkTokenRequest{...})
 package client
 
 import (
@@ -14,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mergelink/linktoken/gen"
@@ -29,20 +20,6 @@ import (
 const (
 	EnvAPIKey = "MERGE_API_KEY"
 	EnvRegion = "MERGE_REGION"
-)
-
-const (
-	// maxBodyBytes caps how much of a response is read.
-	maxBodyBytes = 1 << 20
-	// defaultTimeout bounds each attempt when the caller gives no *http.Client.
-	defaultTimeout = 60 * time.Second
-	// defaultMaxIdleConnsPerHost keeps enough idle connections to Merge for a
-	// busy service to reuse them (net/http's default keeps 2).
-	defaultMaxIdleConnsPerHost = 64
-	// redacted replaces secrets and personal data in errors.
-	redacted = "[redacted]"
-	// modulePath names this module in the User-Agent.
-	modulePath = "github.com/mergelink/linktoken"
 )
 
 // Client calls POST /link-token. It is safe for concurrent use. Printing it,
@@ -59,31 +36,38 @@ type core struct {
 	category Category
 	baseURL  string
 	retries  int
-	key      string
 	// endpoint is the request the generated code builds for POST
-	// /link-token (URL, method, Content-Type) with the client's headers;
-	// each attempt sends a clone of it.
+	// /link-token (URL, method, Content-Type) with the User-Agent; each
+	// attempt sends a clone of it with the Authorization header.
 	endpoint *http.Request
-	doer     *retryDoer
+	// authorization returns "Bearer <key>". The key lives only in this
+	// closure: no printer, fmt or reflection-based (a test library's diff),
+	// can reach a closure's variables, whereas a string field of core is
+	// printed by %s of a Client held in an unexported field, and a header
+	// by anything that follows pointers.
+	authorization func() string
+	retry         retryPolicy
+	logger        *slog.Logger
 }
 
 // New returns a client that authenticates with apiKey (Merge's production
 // API key, sent only as "Authorization: Bearer <key>"). By default it calls
 // the US region's mktg API, retries twice, gives up each attempt after 60
 // seconds, and keeps up to 64 idle connections per host in a pool shared by
-// all clients. It returns an error, never panics, for an empty key or a bad
+// all clients. It returns an error, never panics, for an empty key, a key
+// that is not printable ASCII (surrounding space is trimmed), or a bad
 // option.
 func New(apiKey string, opts ...Option) (*Client, error) {
 	apiKey = strings.TrimSpace(apiKey)
 	if apiKey == "" {
 		return nil, errors.New("linktoken: empty API key")
 	}
-	if strings.ContainsAny(apiKey, "\r\n") {
-		return nil, errors.New("linktoken: API key contains a line break")
+	if err := checkHeaderText("API key", apiKey, false); err != nil {
+		return nil, err
 	}
 	s := settings{
 		region: DefaultRegion,
-		retry:  retryDoer{maxRetries: defaultMaxRetries, sleep: sleepContext, jitter: randJitter, now: time.Now},
+		retry:  retryPolicy{maxRetries: defaultMaxRetries, sleep: sleepContext, jitter: randJitter, now: time.Now},
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -106,7 +90,10 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		}
 		baseURL = u
 	}
-	endpoint, err := gen.NewCreateLinkTokenRequestWithBody(baseURL, "application/json", nil)
+	// The generated builder resolves "./link-token" against the server URL,
+	// which needs its trailing slash (gen.NewClient adds one the same way):
+	// without it, https://api.merge.dev/api/mktg/v1 would lose its "v1".
+	endpoint, err := gen.NewCreateLinkTokenRequestWithBody(baseURL+"/", "application/json", nil)
 	if err != nil {
 		return nil, fmt.Errorf("linktoken: base URL: %w", err)
 	}
@@ -114,14 +101,14 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	if s.userAgent != "" {
 		ua += " " + s.userAgent
 	}
-	endpoint.Header.Set("Authorization", "Bearer "+apiKey)
 	endpoint.Header.Set("User-Agent", ua)
-	doer := &s.retry
-	doer.client = sameHostRedirects(s.httpClient)
-	return &Client{&core{
-		region: s.region, category: category, baseURL: baseURL, retries: doer.maxRetries,
-		key: apiKey, endpoint: endpoint, doer: doer,
-	}}, nil
+	k := &core{
+		region: s.region, category: category, baseURL: baseURL, retries: s.retry.maxRetries,
+		endpoint: endpoint, authorization: bearer("Bearer " + apiKey), retry: s.retry, logger: s.logger,
+	}
+	hc := withRedirectPolicy(s.httpClient)
+	k.retry.client = func() *http.Client { return hc }
+	return &Client{k}, nil
 }
 
 // NewFromEnv is New with the key from MERGE_API_KEY and, when set, the
@@ -165,13 +152,25 @@ func (c Client) GoString() string { return c.String() }
 // Format prints String for every verb, so no verb shows the key.
 func (c Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
 
+// LogValue makes slog log the client's region, URL and retries, never its
+// key.
+func (c Client) LogValue() slog.Value {
+	if c.core == nil {
+		return slog.GroupValue()
+	}
+	return slog.GroupValue(slog.String("region", string(c.core.region)),
+		slog.String("base_url", c.core.baseURL), slog.Int("max_retries", c.core.retries))
+}
+
 // CreateLinkToken creates a link token for one end user. It validates req
 // against the spec first (link_expiry_mins 0 is sent as 30): a request that
 // breaks a rule returns a *ValidationError and nothing is sent. A response
-// that is not a valid success returns an *APIError. Transport failures and
-// context errors are returned wrapped, so errors.Is(err,
-// context.DeadlineExceeded) works. Retries follow WithMaxRetries and never
-// outlive ctx's deadline.
+// that is not a valid success (anything but a 200 with a LinkToken) returns
+// an *APIError. Transport failures and context errors are returned wrapped,
+// so errors.Is(err, context.DeadlineExceeded) works; when the context ends
+// after a failed attempt, the error is both that attempt's (errors.As finds
+// its *APIError) and the context's. Retries follow the policy in the package
+// doc and never outlive ctx's deadline.
 func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*LinkToken, error) {
 	if c == nil || c.core == nil {
 		return nil, errors.New("linktoken: Client not made by New")
@@ -187,165 +186,23 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest) (*Li
 		return nil, fmt.Errorf("linktoken: encode request: %w", err)
 	}
 	k := c.core
-	resp, attempts, err := k.doer.do(ctx, func() *http.Request { return k.newRequest(ctx, body) })
-	if err != nil {
-		return nil, k.wrap(err, attempts, req.EndUserEmailAddress)
-	}
-	// checkResponse reads the body to its end (or past the cap, when the
-	// connection is not worth keeping), so closing is enough.
-	defer resp.Body.Close()
-	return k.checkResponse(resp, attempts, req.EndUserEmailAddress)
+	return k.send(ctx, body, newRedactor(k.apiKey(), req.EndUserEmailAddress))
 }
+
+// bearer keeps the Authorization header's value in a closure.
+func bearer(value string) func() string { return func() string { return value } }
+
+// apiKey returns the key, for the scrubber.
+func (k *core) apiKey() string { return strings.TrimPrefix(k.authorization(), "Bearer ") }
 
 // newRequest is one attempt's request: a clone of the endpoint (its own
 // headers, so a RoundTripper that edits them changes no other request) with
 // the body.
 func (k *core) newRequest(ctx context.Context, body []byte) *http.Request {
 	r := k.endpoint.Clone(ctx)
+	r.Header.Set("Authorization", k.authorization())
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	r.ContentLength = int64(len(body))
 	return r
 }
-
-// checkResponse is the one place that turns a response into a token or an
-// *APIError.
-func (c *core) checkResponse(resp *http.Response, attempts int, email string) (*LinkToken, error) {
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
-	if readErr != nil {
-		return nil, c.wrap(fmt.Errorf("read response: %w", readErr), attempts, email)
-	}
-	tooLarge := len(body) > maxBodyBytes
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 && !tooLarge {
-		tok, reason := decodeLinkToken(body)
-		if reason == "" {
-			return tok, nil
-		}
-		return nil, c.apiError(resp, body, attempts, email, "response breaks the contract: "+reason)
-	}
-	reason := ""
-	if tooLarge {
-		reason = fmt.Sprintf("response body exceeds %d bytes", maxBodyBytes)
-	}
-	return nil, c.apiError(resp, body, attempts, email, reason)
-}
-
-// decodeLinkToken decodes a success body, or says why it is not a LinkToken.
-func decodeLinkToken(body []byte) (*LinkToken, string) {
-	var tok LinkToken
-	if err := json.Unmarshal(body, &tok); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, fmt.Sprintf("%s is not a %s", typeErr.Field, typeErr.Type)
-		}
-		return nil, "body is not a JSON object"
-	}
-	if tok.LinkToken == "" {
-		return nil, "link_token is missing or empty"
-	}
-	return &tok, ""
-}
-
-func (c *core) apiError(resp *http.Response, body []byte, attempts int, email, reason string) *APIError {
-	scrub := c.scrubber(email)
-	e := &APIError{
-		StatusCode: resp.StatusCode,
-		RequestID:  scrub.Replace(resp.Header.Get(RequestIDHeader)),
-		Attempts:   attempts,
-		Reason:     reason,
-	}
-	// A 2xx body may hold a link token, a credential: it is not kept.
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		e.Body = []byte(scrub.Replace(string(body[:min(len(body), maxErrorBodyBytes)])))
-		e.Problems = parseProblems(e.Body)
-	}
-	if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
-		e.RetryAfter = after
-	}
-	return e
-}
-
-// wrap adds the attempt count to a transport or context error, keeping it
-// reachable for errors.Is and errors.As, and redacts the key and email.
-func (c *core) wrap(err error, attempts int, email string) error {
-	msg := "linktoken: create link token"
-	if attempts > 1 {
-		msg = fmt.Sprintf("%s after %d attempts", msg, attempts)
-	}
-	return &transportError{msg: msg, err: err, scrub: c.scrubber(email)}
-}
-
-// transportError is a failure where no usable response arrived.
-type transportError struct {
-	msg   string
-	err   error
-	scrub *strings.Replacer
-}
-
-func (e *transportError) Error() string { return e.scrub.Replace(e.msg + ": " + e.err.Error()) }
-func (e *transportError) Unwrap() error { return e.err }
-func (e *transportError) Format(f fmt.State, _ rune) {
-	_, _ = f.Write([]byte(e.Error()))
-}
-
-func (c *core) scrubber(email string) *strings.Replacer {
-	pairs := []string{c.key, redacted}
-	if email != "" {
-		pairs = append(pairs, email, redacted)
-	}
-	return strings.NewReplacer(pairs...)
-}
-
-// sameHostRedirects returns a copy of hc (or a default client) that follows
-// redirects only within the original host, so the Authorization header never
-// reaches another one.
-func sameHostRedirects(hc *http.Client) *http.Client {
-	var cp http.Client
-	if hc != nil {
-		cp = *hc
-	} else {
-		cp.Timeout = defaultTimeout
-		cp.Transport = defaultTransport()
-	}
-	next := cp.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > 0 && !strings.EqualFold(req.URL.Host, via[0].URL.Host) {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		return nil
-	}
-	return &cp
-}
-
-// defaultTransport is shared by every client built without WithHTTPClient,
-// so they share one connection pool.
-var defaultTransport = sync.OnceValue(func() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
-	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
-	return t
-})
-
-var userAgent = sync.OnceValue(func() string {
-	version := "(devel)"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Path == modulePath && info.Main.Version != "" {
-			version = info.Main.Version
-		}
-		for _, dep := range info.Deps {
-			if dep.Path == modulePath {
-				version = dep.Version
-			}
-		}
-	}
-	return modulePath + "/" + version + " go/" + runtime.Version()
-})

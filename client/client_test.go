@@ -1,16 +1,25 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,13 +313,15 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 			attempts: 1, maxTime: time.Second,
 		},
 		{
-			name: "connection closed before any response",
+			// The server read the whole request: it may have created a
+			// token, so the POST is not sent again.
+			name: "connection closed after the request was read",
 			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
 				conn, _, _ := w.(http.Hijacker).Hijack()
 				_ = conn.Close()
 			},
-			want:     outcome{is: io.EOF, contains: []string{"after 3 attempts"}},
-			attempts: 3, maxTime: time.Second,
+			want:     outcome{is: io.EOF},
+			attempts: 1, maxTime: time.Second,
 		},
 		{
 			name: "server slower than the context deadline",
@@ -450,6 +461,11 @@ func TestCreateLinkTokenCanceledWhileWaiting(t *testing.T) {
 	start := time.Now()
 	_, err = c.CreateLinkToken(ctx, validRequest())
 	assert.ErrorIs(t, err, context.Canceled)
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr, "the last response is kept")
+	assert.Equal(t, 20*time.Second, apiErr.RetryAfter)
+	assert.ErrorIs(t, err, client.ErrRateLimited)
+	assert.NotContains(t, err.Error(), "\n")
 	assert.Less(t, time.Since(start), 2*time.Second, "the wait selects on ctx.Done")
 	assert.EqualValues(t, 1, srv.attempts.Load())
 }
@@ -512,6 +528,15 @@ func TestNewOptionErrors(t *testing.T) {
 		{"blank key", "  ", nil, "empty API key"},
 		{"key with a line break", testKey + "\n", nil, ""},
 		{"key with an inner line break", "sk\nx", nil, "line break"},
+		{"key with NUL", "sk\x00x", nil, "contains a control character at byte 2"},
+		{"key with DEL", "sk\x7fx", nil, "contains a control character at byte 2"},
+		{"key with ESC", "sk\x1b[2Jx", nil, "contains a control character at byte 2"},
+		{"key with a tab", "sk\tx", nil, "contains a control character at byte 2"},
+		{"key with an inner space", "sk x", nil, "contains a space at byte 2"},
+		{"key with non-ASCII", "skö", nil, "contains a non-ASCII character at byte 2"},
+		{"user agent with a control character", testKey, []client.Option{client.WithUserAgent("app\x00")}, "control character"},
+		{"user agent with spaces", testKey, []client.Option{client.WithUserAgent("my app/1.0 (linux)")}, ""},
+		{"nil logger", testKey, []client.Option{client.WithLogger(nil)}, "nil *slog.Logger"},
 		{"unknown region", testKey, []client.Option{client.WithRegion("mars")}, `unknown region "mars" (valid: us, eu, apac, sandbox)`},
 		{"each region", testKey, []client.Option{client.WithRegion(client.RegionAPAC)}, ""},
 		{"http to a public host", testKey, []client.Option{client.WithBaseURL("http://api.merge.dev")}, "plain http is allowed only for loopback"},
@@ -579,15 +604,200 @@ func TestNewFromEnv(t *testing.T) {
 
 func TestClientNeverPrintsTheKey(t *testing.T) {
 	t.Parallel()
-	c, err := client.New(testKey, client.WithRegion(client.RegionEU))
+	c, err := client.New(testKey, client.WithRegion(client.RegionEU), client.WithLogger(slog.Default()))
 	require.NoError(t, err)
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
-		out := fmt.Sprintf(verb, c)
-		assert.NotContains(t, out, testKey, verb)
-		assert.NotContains(t, out, "SECRET", verb)
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("client", "c", c, "v", *c)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("client", "c", c, "v", *c)
+	// Every value of the public API that holds or reaches the client.
+	values := map[string]any{
+		"*Client": c, "Client": *c, "**Client": &c, "[]*Client": []*client.Client{c},
+		"struct with a Client": struct{ C client.Client }{*c}, "struct with an unexported Client": struct{ c client.Client }{*c},
+		"map of Clients": map[string]client.Client{"c": *c}, "zero Client": client.Client{},
 	}
+	for name, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T", "%p", "%d"} {
+			out := fmt.Sprintf(verb, v)
+			for _, s := range []string{testKey, "SECRET", hex.EncodeToString([]byte(testKey)), strings.ToUpper(hex.EncodeToString([]byte(testKey)))} {
+				assert.NotContains(t, out, s, "%s %s", name, verb)
+			}
+		}
+	}
+	assert.NotContains(t, logged.String(), "SECRET")
+	assert.Contains(t, logged.String(), `"region":"eu"`)
+
+	// A test library's diff follows pointers and ignores String methods.
+	other, err := client.New("another-key")
+	require.NoError(t, err)
+	diff := &fakeT{}
+	assert.Equal(diff, *c, *other)
+	assert.Equal(diff, c, other)
+	require.NotEmpty(t, diff.out, "the diff was printed")
+	assert.NotContains(t, diff.out, "SECRET")
+	assert.NotContains(t, diff.out, "another-key")
 	assert.Contains(t, c.String(), "eu")
 	assert.Contains(t, c.String(), "[redacted]")
+}
+
+// TestEachRequestHasItsOwnHeaders: a caller's RoundTripper that edits a
+// header in place, as a redacting logger does, changes no later request.
+func TestEachRequestHasItsOwnHeaders(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, okBody) })
+	redacting := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		r.Header["Authorization"][0] = "Bearer [redacted]"
+		r.Header["User-Agent"][0] = "edited"
+		return resp, err
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithHTTPClient(&http.Client{Transport: redacting}))
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := c.CreateLinkToken(context.Background(), validRequest())
+		require.NoError(t, err, "call %d: the server checks the key", i)
+	}
+	assert.EqualValues(t, 3, srv.attempts.Load())
+}
+
+// TestWithLogger: each retry and the outcome are logged at debug with the
+// method, host, path, status or class, attempt, wait and latency; never the
+// key, the email, the token or a body.
+func TestWithLogger(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, 503, `{"detail":"down for `+testEmail+`"}`)
+			return
+		}
+		writeJSON(w, 200, okBody)
+	})
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "latency" {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	rec := &recorder{}
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithLogger(logger), rec.option())
+	require.NoError(t, err)
+	tok, err := c.CreateLinkToken(context.Background(), validRequest())
+	require.NoError(t, err)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	assert.Equal(t,
+		`level=DEBUG msg="linktoken: retrying" method=POST host=`+host+` path=/link-token attempt=1 status=503 wait=1s`+"\n"+
+			`level=DEBUG msg="linktoken: create link token" method=POST host=`+host+` path=/link-token status=200 attempts=2`+"\n",
+		buf.String())
+	for _, secret := range []string{testKey, testEmail, tok.LinkToken, "down for"} {
+		assert.NotContains(t, buf.String(), secret)
+	}
+
+	// A failure is logged with its class; a logger above debug costs nothing.
+	buf.Reset()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	c, err = client.New(testKey, client.WithBaseURL(closed.URL), client.WithLogger(logger), client.WithMaxRetries(0))
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	require.Error(t, err)
+	assert.Regexp(t, `msg="linktoken: create link token" method=POST host=\S+ path=/link-token error=dial attempts=1`, buf.String())
+}
+
+// TestErrorsLogSafely: slog logs each error of the package through LogValue,
+// which shows no more than Error.
+func TestErrorsLogSafely(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "7")
+		writeJSON(w, 429, `{"detail":"`+testKey+` for `+testEmail+`"}`)
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithMaxRetries(0))
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Error("create", "err", err)
+	var line struct {
+		Err struct {
+			Error      string `json:"error"`
+			Status     int    `json:"status"`
+			RequestID  string `json:"request_id"`
+			Attempts   int    `json:"attempts"`
+			RetryAfter int64  `json:"retry_after"`
+		} `json:"err"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+	assert.Equal(t, 429, line.Err.Status)
+	assert.Equal(t, "req-123", line.Err.RequestID)
+	assert.Equal(t, int64(7*time.Second), line.Err.RetryAfter)
+	assert.Equal(t, err.Error(), line.Err.Error)
+	assert.NotContains(t, buf.String(), testKey)
+	assert.NotContains(t, buf.String(), testEmail)
+}
+
+// TestTemporaryMatchesTheRetryPolicy: Temporary is true exactly for the
+// statuses the client retries.
+func TestTemporaryMatchesTheRetryPolicy(t *testing.T) {
+	t.Parallel()
+	for status := 100; status < 600; status++ {
+		want := status == 429 || status == 500 || status == 502 || status == 503 || status == 504
+		assert.Equal(t, want, (&client.APIError{StatusCode: status}).Temporary(), status)
+	}
+}
+
+// TestErrorClasses: errors.Is finds the class of an *APIError, built by the
+// client or by a caller's test.
+func TestErrorClasses(t *testing.T) {
+	t.Parallel()
+	classes := []error{client.ErrUnauthorized, client.ErrForbidden, client.ErrRateLimited, client.ErrServerError, client.ErrContractBroken}
+	cases := map[int]error{200: client.ErrContractBroken, 201: client.ErrContractBroken, 302: nil, 400: nil, 401: client.ErrUnauthorized,
+		403: client.ErrForbidden, 404: nil, 429: client.ErrRateLimited, 500: client.ErrServerError, 599: client.ErrServerError}
+	for status, want := range cases {
+		err := fmt.Errorf("wrapped: %w", &client.APIError{StatusCode: status})
+		for _, class := range classes {
+			assert.Equal(t, class == want, errors.Is(err, class), "%d is %v", status, class)
+		}
+	}
+}
+
+// TestSafeToResend pins each branch of the policy for failures where no
+// response arrived, including the one no server can produce on demand
+// (net/http's closed idle connection, a race with the server's keep-alive
+// timeout).
+func TestSafeToResend(t *testing.T) {
+	t.Parallel()
+	dial := func(err error) error {
+		return &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: err}}
+	}
+	cases := []struct {
+		name  string
+		err   error
+		class string
+		safe  bool
+	}{
+		{"refused", dial(syscall.ECONNREFUSED), "dial", true},
+		{"dial timeout", dial(os.ErrDeadlineExceeded), "dial", true},
+		{"temporary DNS", dial(&net.DNSError{IsTemporary: true}), "dns", true},
+		{"DNS timeout", dial(&net.DNSError{IsTimeout: true}), "dns", true},
+		{"no such host", dial(&net.DNSError{IsNotFound: true}), "no such host", false},
+		{"other DNS failure", dial(&net.DNSError{}), "dns", false},
+		{"server closed idle connection", &url.Error{Op: "Post", URL: "u", Err: errors.New("http: server closed idle connection")}, "server closed idle connection", true},
+		{"reset after writing", &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, "connection", false},
+		{"EOF", &url.Error{Op: "Post", URL: "u", Err: io.EOF}, "connection", false},
+		{"certificate", &url.Error{Op: "Post", URL: "u", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, "tls certificate", false},
+		{"proxy", &url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "proxyconnect", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}}, "connection", false},
+		{"deadline", &url.Error{Op: "Post", URL: "u", Err: context.DeadlineExceeded}, "deadline exceeded", false},
+		{"canceled", &url.Error{Op: "Post", URL: "u", Err: context.Canceled}, "canceled", false},
+		{"a RoundTripper's own error", &url.Error{Op: "Post", URL: "u", Err: errors.New("contract broken")}, "connection", false},
+	}
+	for _, tc := range cases {
+		class, safe := client.SafeToResend(tc.err)
+		assert.Equal(t, tc.class, class, tc.name)
+		assert.Equal(t, tc.safe, safe, tc.name)
+	}
 }
 
 // assertNoSecrets checks every way of printing err for the key and the email.
@@ -604,5 +814,94 @@ func assertNoSecrets(t *testing.T, err error) {
 	if errors.As(err, &apiErr) {
 		assert.NotContains(t, string(apiErr.Body), testKey)
 		assert.NotContains(t, string(apiErr.Body), testEmail)
+	}
+}
+
+// fakeT collects what a failed assertion prints.
+type fakeT struct{ out string }
+
+func (f *fakeT) Errorf(format string, args ...any) { f.out += fmt.Sprintf(format, args...) }
+
+// TestLongestCallWithDefaults: with the defaults and no deadline, a call is
+// at most three attempts of 60 seconds and two waits of at most 30 seconds:
+// 4 minutes.
+func TestLongestCallWithDefaults(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "30") // the longest wait honoured
+		writeJSON(w, 503, `{}`)
+	})
+	rec := &recorder{}
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), rec.option())
+	require.NoError(t, err)
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	assert.ErrorIs(t, err, client.ErrServerError)
+	waits := rec.recorded()
+	assert.Equal(t, []time.Duration{client.MaxRetryAfter, client.MaxRetryAfter}, waits)
+	attempts := int(srv.attempts.Load())
+	assert.Equal(t, 3, attempts)
+	assert.Equal(t, 60*time.Second, client.AttemptTimeout(c))
+	longest := time.Duration(attempts)*client.AttemptTimeout(c) + waits[0] + waits[1]
+	assert.Equal(t, 4*time.Minute, longest)
+}
+
+// TestNoKeyOverPlainHTTP: whatever redirect Merge's host answers, no request
+// leaves over plain http, nor to another host or port.
+func TestNoKeyOverPlainHTTP(t *testing.T) {
+	t.Parallel()
+	targets := []string{
+		"http://api.merge.dev/api/mktg/v1/link-token",
+		"https://api.merge.dev:8443/api/mktg/v1/link-token",
+		"https://evil.example/api/mktg/v1/link-token",
+		"//evil.example/link-token",
+	}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		for _, target := range targets {
+			var mu sync.Mutex
+			var sent []string
+			rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				sent = append(sent, r.URL.String()+" "+r.Header.Get("Authorization"))
+				mu.Unlock()
+				if r.URL.Scheme == "https" && r.URL.Host == "api.merge.dev" {
+					return &http.Response{StatusCode: status, Header: http.Header{"Location": {target}},
+						Body: http.NoBody, Request: r}, nil
+				}
+				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(okBody)), Request: r}, nil
+			})
+			c, err := client.New(testKey, client.WithHTTPClient(&http.Client{Transport: rt}))
+			require.NoError(t, err)
+			_, err = c.CreateLinkToken(context.Background(), validRequest())
+			var apiErr *client.APIError
+			require.ErrorAs(t, err, &apiErr, "%d to %s", status, target)
+			assert.Equal(t, status, apiErr.StatusCode)
+			assert.Equal(t, []string{"https://api.merge.dev/api/mktg/v1/link-token Bearer " + testKey}, sent, "%d to %s", status, target)
+		}
+	}
+}
+
+// TestEndpointURL: the request goes to the base URL followed by
+// /link-token, for every region, a category API and a base URL with a path.
+func TestEndpointURL(t *testing.T) {
+	t.Parallel()
+	cases := map[string][]client.Option{}
+	for _, r := range client.Regions() {
+		cases[r.BaseURL()] = []client.Option{client.WithRegion(r)}
+	}
+	cases["https://api-eu.merge.dev/api/hris/v1"] = []client.Option{client.WithRegion(client.RegionEU), client.WithCategoryAPI(client.CategoryHRIS)}
+	cases["https://proxy.internal/merge/api/mktg/v1"] = []client.Option{client.WithBaseURL("https://proxy.internal/merge/api/mktg/v1/")}
+	cases["http://127.0.0.1:4010"] = []client.Option{client.WithBaseURL("http://127.0.0.1:4010")}
+	for base, opts := range cases {
+		var got string
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			got = r.URL.String()
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(okBody)), Request: r}, nil
+		})
+		c, err := client.New(testKey, append(opts, client.WithHTTPClient(&http.Client{Transport: rt}))...)
+		require.NoError(t, err)
+		assert.Equal(t, base, c.BaseURL())
+		_, err = c.CreateLinkToken(context.Background(), validRequest())
+		require.NoError(t, err)
+		assert.Equal(t, base+"/link-token", got)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"time"
 
 	"github.com/mergelink/linktoken/client"
 )
@@ -157,4 +159,74 @@ func ExampleValidate() {
 	})
 	fmt.Println(err)
 	// Output: linktoken: invalid request: /link_expiry_mins: must be at least 30 (minimum; got 20)
+}
+
+// Branching on the class of an error, without reading its text.
+func ExampleAPIError_Is() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120") // over 30s: not waited for
+		w.WriteHeader(http.StatusTooManyRequests)
+		io.WriteString(w, `{"detail":"Request was throttled."}`)
+	}))
+	defer srv.Close()
+
+	c, _ := client.New("your-production-api-key", client.WithBaseURL(srv.URL))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := c.CreateLinkToken(ctx, client.LinkTokenRequest{
+		EndUserEmailAddress:     "ada@example.com",
+		EndUserOrganizationName: "Acme",
+		EndUserOriginID:         "42",
+		Categories:              []client.Category{client.CategoryHRIS},
+	})
+	var apiErr *client.APIError
+	switch {
+	case errors.Is(err, client.ErrRateLimited) && errors.As(err, &apiErr):
+		fmt.Println("rate limited; come back in", apiErr.RetryAfter)
+	case errors.Is(err, client.ErrUnauthorized), errors.Is(err, client.ErrForbidden):
+		fmt.Println("check the API key")
+	case errors.Is(err, client.ErrServerError), errors.Is(err, context.DeadlineExceeded):
+		fmt.Println("Merge is unavailable; try later")
+	case errors.Is(err, client.ErrContractBroken):
+		fmt.Println("Merge's answer broke the contract; report it")
+	}
+	// Output: rate limited; come back in 2m0s
+}
+
+// Logging retries and outcomes at debug level: never the key, the email or
+// the token.
+func ExampleWithLogger() {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, `{"link_token":"tok_123"}`)
+	}))
+	defer srv.Close()
+
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			switch a.Key {
+			case slog.TimeKey, "host", "latency": // they vary from run to run
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	c, _ := client.New("your-production-api-key", client.WithBaseURL(srv.URL), client.WithLogger(logger))
+	_, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress:     "ada@example.com",
+		EndUserOrganizationName: "Acme",
+		EndUserOriginID:         "42",
+		Categories:              []client.Category{client.CategoryHRIS},
+	})
+	fmt.Println(err)
+	// Output:
+	// level=DEBUG msg="linktoken: retrying" method=POST path=/link-token attempt=1 status=503 wait=0s
+	// level=DEBUG msg="linktoken: create link token" method=POST path=/link-token status=200 attempts=2
+	// <nil>
 }

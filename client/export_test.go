@@ -19,6 +19,10 @@ func WithRetryClock(sleep func(context.Context, time.Duration) error, jitter fun
 // ParseRetryAfter exposes parseRetryAfter.
 var ParseRetryAfter = parseRetryAfter
 
+// SafeToResend exposes safeToResend, the policy for failures where no
+// response arrived.
+var SafeToResend = safeToResend
+
 // Limits exposes the spec limits mirrored in validate.go, by spec keyword.
 var Limits = map[string]int{
 	"minLength": minStringLen,
@@ -32,6 +36,19 @@ var Limits = map[string]int{
 
 // Retry policy constants.
 const (
-	MaxRetryAfter = maxRetryAfter
-	MaxBodyBytes  = maxBodyBytes
+	MaxRetryAfter  = maxRetryAfter
+	MaxBodyBytes   = maxBodyBytes
+	DefaultTimeout = defaultTimeout
 )
+
+// AttemptTimeout is the per-attempt timeout of c's HTTP client.
+func AttemptTimeout(c *Client) time.Duration { return c.core.retry.client().Timeout }
+
+// CleanText is what an error keeps of one server string, and
+// CleanTextWhole the same computed on the whole string, without the
+// shortcut for long ones.
+func CleanText(key, email, s string) string { return newRedactor(key, email).text(s) }
+func CleanTextWhole(key, email, s string) string {
+	r := newRedactor(key, email)
+	return truncate(r.scrub(sanitize(s)), maxShownText)
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/mergelink/linktoken/client"
 )
@@ -29,7 +30,13 @@ func FuzzResponseDecoding(f *testing.F) {
 	f.Add(429, []byte(`{"f":{"nested":1}}`), "application/json")
 	f.Add(503, []byte(``), "")
 	f.Add(302, []byte(`null`), "application/json")
-	f.Fuzz(func(t *testing.T, status int, body []byte, contentType string) {
+	f.Add(400, []byte(`{"detail":"fuzz\u002dkey \u001b]0;x\u0007","status_code":400}`), "application/json")
+	f.Add(500, []byte("<p>fuzz-key\x1b[2J\u2028</p>"), "text/html")
+	f.Fuzz(func(t *testing.T, status int, body []byte, contentType string) { runOne(t, status, body, contentType) })
+}
+
+func runOne(t *testing.T, status int, body []byte, contentType string) {
+	{
 		if status < 100 || status > 999 {
 			return
 		}
@@ -51,17 +58,23 @@ func FuzzResponseDecoding(f *testing.F) {
 			t.Fatalf("no error but no token: %+v", tok)
 		case err != nil && tok != nil:
 			t.Fatalf("a token and an error: %v", err)
-		case err == nil && (status < 200 || status > 299):
-			t.Fatalf("status %d accepted", status)
+		case err == nil && status != http.StatusOK:
+			t.Fatalf("status %d accepted: only 200 is documented", status)
 		}
 		var apiErr *client.APIError
 		if err != nil && (!errors.As(err, &apiErr) || apiErr.StatusCode != status) {
 			t.Fatalf("status %d: want an *APIError, got %v", status, err)
 		}
-		if err != nil && strings.Contains(err.Error(), "\n") {
-			t.Fatalf("error is not one line: %q", err)
+		if err != nil && strings.ContainsFunc(err.Error(), func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+			t.Fatalf("error is not one clean line: %q", err)
 		}
-	})
+		if err != nil && len(err.Error()) > 16<<10 {
+			t.Fatalf("error of %d bytes", len(err.Error()))
+		}
+		if apiErr != nil && (strings.Contains(err.Error(), "fuzz-key") || strings.Contains(string(apiErr.Body), "fuzz-key")) {
+			t.Fatalf("the key shows: %q", err)
+		}
+	}
 }
 
 // FuzzParseRetryAfter: any header value gives a non-negative wait or none.

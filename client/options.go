@@ -3,7 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
-	"net"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,9 +20,10 @@ type settings struct {
 	baseURL    string
 	httpClient *http.Client
 	userAgent  string
+	logger     *slog.Logger
 	// retry is the retry policy; New gives it the HTTP client. Its waits
 	// are replaced only by this package's tests.
-	retry retryDoer
+	retry retryPolicy
 }
 
 // WithRegion selects the Merge region whose server the client calls. The
@@ -67,9 +68,14 @@ func WithBaseURL(baseURL string) Option {
 }
 
 // WithHTTPClient sends requests with c instead of a default client with a
-// 60-second timeout per attempt. The client is copied, never changed: the
-// copy refuses to follow a redirect to another host (the 3xx response is
-// returned as an *APIError), so the API key cannot leave the API's host.
+// 60-second timeout per attempt. The client is copied, never changed. The
+// copy checks every redirect against the package's redirect policy before
+// c's own CheckRedirect: a redirect that changes the scheme, host or port, or
+// turns the POST into a GET, is not followed, and at most 3 are followed;
+// the 3xx response is returned as an *APIError with its Location. So the API
+// key never leaves the origin of the base URL, whatever c would do. An error
+// of c's Transport is returned after one attempt, unless it is a failure to
+// connect (see the package doc), wrapped so that errors.As finds it.
 func WithHTTPClient(c *http.Client) Option {
 	return func(s *settings) error {
 		if c == nil {
@@ -81,8 +87,9 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // WithMaxRetries sets how many times a failed request is retried (default 2;
-// 0 disables retries). Only 429, 500, 502, 503, 504 and connection errors
-// where no response arrived are retried. A negative count makes New fail.
+// 0 disables retries). Only 429, 500, 502, 503 and 504 answers, and failures
+// where the request provably never reached the server, are retried (see the
+// package doc). A negative count makes New fail.
 func WithMaxRetries(n int) Option {
 	return func(s *settings) error {
 		if n < 0 {
@@ -94,15 +101,55 @@ func WithMaxRetries(n int) Option {
 }
 
 // WithUserAgent appends ua to the default User-Agent
-// "github.com/mergelink/linktoken/<version> go/<version>".
+// "github.com/mergelink/linktoken/<version> go/<version>". It must be
+// printable ASCII; anything else makes New fail.
 func WithUserAgent(ua string) Option {
 	return func(s *settings) error {
-		if strings.ContainsAny(ua, "\r\n") {
-			return errors.New("linktoken: WithUserAgent: user agent contains a line break")
+		ua = strings.TrimSpace(ua)
+		if err := checkHeaderText("WithUserAgent: user agent", ua, true); err != nil {
+			return err
 		}
-		s.userAgent = strings.TrimSpace(ua)
+		s.userAgent = ua
 		return nil
 	}
+}
+
+// WithLogger logs, at debug level, each retry (the attempt, the status or
+// the class of failure, the wait) and how each call ended (the status or
+// class, the attempts, the latency), with the method, host and path. It
+// never logs the key, the end user's email, a token, a header or a body.
+func WithLogger(l *slog.Logger) Option {
+	return func(s *settings) error {
+		if l == nil {
+			return errors.New("linktoken: WithLogger: nil *slog.Logger")
+		}
+		s.logger = l
+		return nil
+	}
+}
+
+// checkHeaderText accepts printable ASCII, and spaces when spaces is true:
+// what a header value of ours may hold. Its error names the first bad byte's
+// position and kind, never the value, which may be the key.
+func checkHeaderText(what, v string, spaces bool) error {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		var kind string
+		switch {
+		case c == '\r' || c == '\n':
+			kind = "a line break"
+		case c == ' ' && !spaces:
+			kind = "a space"
+		case c < ' ' || c == 0x7f:
+			kind = "a control character"
+		case c > 0x7f:
+			kind = "a non-ASCII character"
+		default:
+			continue
+		}
+		return fmt.Errorf("linktoken: %s contains %s at byte %d; it must be printable ASCII", what, kind, i)
+	}
+	return nil
 }
 
 // checkBaseURL accepts an absolute https URL, or http on a loopback host. Its
@@ -131,12 +178,4 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("linktoken: WithBaseURL: %q: plain http is allowed only for loopback hosts; use https", u.Redacted())
 	}
 	return fmt.Errorf("linktoken: WithBaseURL: %q: scheme must be https", u.Redacted())
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

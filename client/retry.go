@@ -2,15 +2,22 @@ package client
 
 import (
 	"context"
-	"io"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"log/slog"
+	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
 
-// The retry policy. Retries happen under the generated client, in retryDoer.
+// The retry policy, written down in the package doc: an attempt is retried
+// when Merge answered that it failed and may succeed later (429, 500, 502,
+// 503, 504), or when the request provably never reached the server (see
+// safeToResend). Anything else is returned after one attempt.
 const (
 	// defaultMaxRetries is how many times a request is retried by default.
 	defaultMaxRetries = 2
@@ -21,13 +28,13 @@ const (
 	// maxRetryAfter caps the wait a server may ask for with Retry-After. A
 	// longer ask is not retried: the error carries RetryAfter instead.
 	maxRetryAfter = 30 * time.Second
-	// maxRetryAfterSeconds clamps a Retry-After in seconds: above the cap, so
-	// never waited for, and small enough not to overflow a time.Duration.
-	maxRetryAfterSeconds = 1000 * int64(maxRetryAfter/time.Second)
-	// maxDrainBytes is how much of a discarded response is read so that its
-	// connection can be reused.
-	maxDrainBytes = 64 << 10
 )
+
+// errServerClosedIdle is net/http's text for a keep-alive connection the
+// server closed before the request was handed to it: net/http closes the
+// connection before writing, so nothing was sent. net/http does not export
+// the error.
+const errServerClosedIdle = "http: server closed idle connection"
 
 // retryable reports whether a status is worth retrying.
 func retryable(status int) bool {
@@ -39,94 +46,204 @@ func retryable(status int) bool {
 	return false
 }
 
-// retryDoer sends a request up to 1+maxRetries times.
-type retryDoer struct {
-	client     *http.Client
+// safeToResend names a failure where no response arrived, and reports
+// whether the request provably never reached the server, so that sending it
+// again cannot create a second link token:
+//
+//   - "dial": the connection was never made (refused, unreachable, a dial
+//     timeout, a temporary DNS failure): net/http dials before it writes,
+//     and retries by itself only when nothing was written;
+//   - "server closed idle connection": net/http found the pooled connection
+//     closed before handing it the request.
+//
+// Everything else is not retried, for one of two reasons. It is permanent:
+// "no such host", a certificate that does not verify, an invalid request, a
+// redirect error, an error of the caller's RoundTripper (such as a contract
+// check). Or the request may have been processed: a reset, an EOF or a
+// timeout once the request was written.
+func safeToResend(err error) (class string, safe bool) {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled", false
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded", false
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "no such host", false
+	case errors.As(err, &dnsErr):
+		return "dns", dnsErr.IsTemporary || dnsErr.IsTimeout
+	case isCertificateError(err):
+		return "tls certificate", false
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return "dial", true
+	case isServerClosedIdle(err):
+		return "server closed idle connection", true
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout", false
+	}
+	return "connection", false
+}
+
+func isCertificateError(err error) bool {
+	var verifyErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verifyErr) || errors.As(err, &unknownAuthority) ||
+		errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+func isServerClosedIdle(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == errServerClosedIdle {
+			return true
+		}
+	}
+	return false
+}
+
+// retryPolicy sends one call's attempts: up to 1+maxRetries of them.
+type retryPolicy struct {
+	// client returns the *http.Client attempts are sent with. It is behind a
+	// closure so that a printer that follows pointers (a test library's
+	// diff of two Clients) cannot walk into the connection pool, whose
+	// buffers hold the bytes of recent requests, key and email included.
+	client     func() *http.Client
 	maxRetries int
-	// sleep waits for d or until ctx is done; jitter returns a value in [0, n).
-	// Both are replaceable so tests are exact and fast.
+	// sleep waits for d or until ctx is done; jitter returns a value in
+	// [0, n); now is the clock. All are replaceable so tests are exact and
+	// fast.
 	sleep  func(ctx context.Context, d time.Duration) error
 	jitter func(n int64) int64
 	now    func() time.Time
 }
 
-// do sends the requests newRequest makes, one per attempt, until one
-// succeeds or the policy stops, and returns the last response or error with
-// the number of attempts made.
-func (d *retryDoer) do(ctx context.Context, newRequest func() *http.Request) (*http.Response, int, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := d.client.Do(newRequest())
-		if attempt >= d.maxRetries {
-			return resp, attempt + 1, err
+// send makes the attempts of one call until one gives a token or the policy
+// stops, and returns the token or the error of the call.
+func (k *core) send(ctx context.Context, body []byte, red redactor) (*LinkToken, error) {
+	p := &k.retry
+	start := p.now()
+	// last is the error of the previous attempt, kept for when the context
+	// cuts the next one short.
+	var last error
+	for attempt := 1; ; attempt++ {
+		resp, doErr := p.client().Do(k.newRequest(ctx, body))
+		var (
+			tok    *LinkToken
+			apiErr *APIError
+			err    error
+		)
+		if doErr != nil {
+			err = red.transportError(doErr, attempt)
+		} else if tok, apiErr, err = k.checkResponse(resp, attempt, red); apiErr != nil {
+			err = apiErr
 		}
-		wait, ok := d.retryWait(ctx, resp, err, attempt)
-		if !ok {
-			return resp, attempt + 1, err
+		if err == nil {
+			k.logOutcome(ctx, start, attempt, http.StatusOK, "")
+			return tok, nil
 		}
-		if resp != nil {
-			drain(resp.Body)
+		class := ""
+		if apiErr == nil {
+			class, _ = safeToResend(err)
 		}
-		if err := d.sleep(ctx, wait); err != nil {
-			return nil, attempt + 1, err
-		}
-	}
-}
-
-// retryWait decides whether to retry after an attempt, and how long to wait.
-func (d *retryDoer) retryWait(ctx context.Context, resp *http.Response, err error, attempt int) (time.Duration, bool) {
-	if ctx.Err() != nil {
-		return 0, false
-	}
-	var wait time.Duration
-	switch {
-	case err != nil:
-		// No response arrived (refused, reset, closed before the headers).
-		wait = d.backoff(attempt)
-	case retryable(resp.StatusCode):
-		if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), d.now()); ok {
-			if after > maxRetryAfter {
-				return 0, false
+		if apiErr == nil && ctx.Err() != nil {
+			// The context cut this attempt short.
+			if last != nil {
+				err = &gaveUpError{last: last, cause: err}
 			}
-			wait = after
-		} else {
-			wait = d.backoff(attempt)
+			k.logOutcome(ctx, start, attempt, 0, class)
+			return nil, err
 		}
-	default:
+		wait, retry := p.retryWait(resp, apiErr, err, attempt)
+		if !retry || attempt > p.maxRetries {
+			k.logOutcome(ctx, start, attempt, statusOf(apiErr), class)
+			return nil, err
+		}
+		if deadline, ok := ctx.Deadline(); ok && p.now().Add(wait).After(deadline) {
+			// The wait would outlive the deadline: the call cannot succeed.
+			k.logOutcome(ctx, start, attempt, statusOf(apiErr), class)
+			return nil, &gaveUpError{last: err, cause: context.DeadlineExceeded}
+		}
+		k.logRetry(ctx, attempt, statusOf(apiErr), class, wait)
+		if serr := p.sleep(ctx, wait); serr != nil {
+			k.logOutcome(ctx, start, attempt, statusOf(apiErr), class)
+			return nil, &gaveUpError{last: err, cause: serr}
+		}
+		last = err
+	}
+}
+
+func statusOf(e *APIError) int {
+	if e == nil {
+		return 0
+	}
+	return e.StatusCode
+}
+
+// retryWait decides whether the policy retries after a failed attempt, and
+// how long it waits first: the server's Retry-After (up to maxRetryAfter)
+// for a retryable status, else full-jitter backoff.
+func (p *retryPolicy) retryWait(resp *http.Response, apiErr *APIError, err error, attempt int) (time.Duration, bool) {
+	if apiErr == nil {
+		if _, safe := safeToResend(err); !safe {
+			return 0, false
+		}
+		return p.backoff(attempt), true
+	}
+	if !retryable(apiErr.StatusCode) {
 		return 0, false
 	}
-	if deadline, ok := ctx.Deadline(); ok && d.now().Add(wait).After(deadline) {
-		return 0, false // waiting would outlive the caller's deadline
+	if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), p.now()); ok {
+		return after, after <= maxRetryAfter
 	}
-	return wait, true
+	return p.backoff(attempt), true
 }
 
-// backoff is full jitter: a random wait in [0, min(maxRetryDelay, base·2^attempt)).
-func (d *retryDoer) backoff(attempt int) time.Duration {
+// backoff is full jitter after the attempt-th attempt: a random wait in
+// [0, min(maxRetryDelay, baseRetryDelay·2^(attempt-1))).
+func (p *retryPolicy) backoff(attempt int) time.Duration {
 	ceiling := maxRetryDelay
-	if attempt < 16 {
-		ceiling = min(maxRetryDelay, baseRetryDelay<<attempt)
+	if attempt <= 16 {
+		ceiling = min(maxRetryDelay, baseRetryDelay<<(attempt-1))
 	}
-	return time.Duration(d.jitter(int64(ceiling)))
+	return time.Duration(p.jitter(int64(ceiling)))
 }
 
-// parseRetryAfter reads a Retry-After value: a number of seconds or an HTTP
-// date. It reports false for anything else; a date in the past is zero.
+// parseRetryAfter reads a Retry-After value (RFC 9110): a number of seconds
+// (digits only, of any length: a number too large for a time.Duration is
+// the longest duration) or an HTTP date (one in the past is zero). It
+// reports false for anything else, a negative number included.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
+	if isDigits(v) {
+		const maxSeconds = int64(math.MaxInt64 / int64(time.Second))
+		secs := int64(0)
+		for i := 0; i < len(v); i++ {
+			secs = secs*10 + int64(v[i]-'0')
+			if secs > maxSeconds {
+				return time.Duration(math.MaxInt64), true
+			}
 		}
-		secs = min(secs, maxRetryAfterSeconds) // far beyond the cap anyway; avoids overflow
 		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(0, t.Sub(now)), true
 	}
 	return 0, false
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // sleepContext waits for d, or returns the context's error if it is done first.
@@ -151,9 +268,35 @@ func randJitter(n int64) int64 {
 	return rand.Int64N(n)
 }
 
-// drain reads a little of a discarded body and closes it, so the connection
-// can be reused.
-func drain(body io.ReadCloser) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(body, maxDrainBytes))
-	_ = body.Close()
+// logRetry logs, at debug, that an attempt failed and the next one follows
+// after wait: method, host, path, the status or the failure's class. Never a
+// body, a header, the key, the email or a token.
+func (k *core) logRetry(ctx context.Context, attempt, status int, class string, wait time.Duration) {
+	if k.logger == nil || !k.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	k.logger.LogAttrs(ctx, slog.LevelDebug, "linktoken: retrying",
+		k.endpointAttrs(slog.Int("attempt", attempt), outcomeAttr(status, class), slog.Duration("wait", wait))...)
+}
+
+// logOutcome logs, at debug, how a call ended.
+func (k *core) logOutcome(ctx context.Context, start time.Time, attempts, status int, class string) {
+	if k.logger == nil || !k.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	k.logger.LogAttrs(ctx, slog.LevelDebug, "linktoken: create link token",
+		k.endpointAttrs(outcomeAttr(status, class), slog.Int("attempts", attempts),
+			slog.Duration("latency", k.retry.now().Sub(start)))...)
+}
+
+func (k *core) endpointAttrs(attrs ...slog.Attr) []slog.Attr {
+	u := k.endpoint.URL
+	return append([]slog.Attr{slog.String("method", k.endpoint.Method), slog.String("host", u.Host), slog.String("path", u.Path)}, attrs...)
+}
+
+func outcomeAttr(status int, class string) slog.Attr {
+	if status != 0 {
+		return slog.Int("status", status)
+	}
+	return slog.String("error", class)
 }

@@ -43,6 +43,18 @@ const (
 	// RuleNot is the request schema's not: link_expiry_mins above 720
 	// needs should_create_magic_link_url.
 	RuleNot = "not"
+	// RuleRequestBody is a value that would make the body as a whole
+	// undecodable: invalid UTF-8 (JSON text is UTF-8, RFC 8259), or nesting
+	// deeper than JSON decoders accept.
+	RuleRequestBody = "requestBody"
+)
+
+// maxJSONDepth is the deepest nesting encoding/json decodes (and so
+// kin-openapi and the contract suite's mock); an integration_specific_config
+// value sits two levels inside the body.
+const (
+	maxJSONDepth   = 10000
+	maxConfigDepth = maxJSONDepth - 2
 )
 
 // Violation is one rule of the spec that a request or a response breaks. The
@@ -368,8 +380,14 @@ func (v *validator) request(r *LinkTokenRequest) {
 		v.commonModel(index("/common_models", i), &r.CommonModels[i])
 	}
 	for slug, raw := range r.IntegrationSpecificConfig {
-		if !isJSONObject(raw) {
-			v.add("/integration_specific_config/"+escape(slug), RuleType, "", "must be a JSON object")
+		pointer := "/integration_specific_config/" + escape(slug)
+		switch {
+		case !utf8.Valid(raw) || !utf8.ValidString(slug):
+			v.add(pointer, RuleRequestBody, "", "must be valid UTF-8")
+		case jsonDepth(raw) > maxConfigDepth:
+			v.add(pointer, RuleRequestBody, "", fmt.Sprintf("is nested more than %d levels deep", maxConfigDepth))
+		case !isJSONObject(raw):
+			v.add(pointer, RuleType, "", "must be a JSON object")
 		}
 	}
 }
@@ -450,6 +468,27 @@ func escape(key string) string {
 func isJSONObject(raw json.RawMessage) bool {
 	trimmed := bytes.TrimLeft(raw, " \t\r\n")
 	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(raw)
+}
+
+// jsonDepth returns how deeply raw nests objects and arrays, without
+// decoding it: brackets inside strings do not count.
+func jsonDepth(raw []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // maxQuotedValue bounds how much of an offending value a Violation quotes.

@@ -86,6 +86,26 @@ func TestValidate(t *testing.T) {
 		{"integration config that is not an object", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`[1]`)}
 		}, "/integration_specific_config/rippling", client.RuleType},
+		// The body nests the value two levels deep; encoding/json (and so
+		// kin-openapi and the mock) decodes at most 10,000 levels.
+		{"integration config nested 9,998 deep", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": nested(9998)}
+		}, "", ""},
+		{"integration config nested 9,999 deep", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": nested(9999)}
+		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		{"integration config nested 10,001 deep", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": nested(10001)}
+		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		{"integration config with brackets in strings", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"a":"` + strings.Repeat(`[{\"`, 10000) + `"}`)}
+		}, "", ""},
+		{"integration config with invalid UTF-8", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage("{\"a\":\"\xff\"}")}
+		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		{"integration slug with invalid UTF-8", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"ripp\xffling": json.RawMessage(`{}`)}
+		}, "/integration_specific_config/ripp\xffling", client.RuleRequestBody},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,4 +235,9 @@ func TestViolationsAreOrderedAndCapped(t *testing.T) {
 		"a field's first violation is kept before another field's repeats")
 	assert.Contains(t, verr.Error(), fmt.Sprintf("and %d more", verr.Omitted))
 	assert.Less(t, len(verr.Error()), 10000, "the message stays short")
+}
+
+// nested is a JSON object nesting depth levels: {"a":{"a":...1...}}.
+func nested(depth int) json.RawMessage {
+	return json.RawMessage(strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth))
 }

@@ -1,0 +1,160 @@
+package client
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The transport policy: where a request may go (redirects), the connection
+// pool shared by clients, and the User-Agent.
+const (
+	// defaultTimeout bounds each attempt when the caller gives no *http.Client.
+	defaultTimeout = 60 * time.Second
+	// defaultMaxIdleConnsPerHost keeps enough idle connections to Merge for a
+	// busy service to reuse them (net/http's default keeps 2).
+	defaultMaxIdleConnsPerHost = 64
+	// maxResponseHeaderBytes bounds the response headers the default
+	// transport reads (net/http's default is 10 MiB); Merge's are a few
+	// hundred bytes.
+	maxResponseHeaderBytes = 64 << 10
+	// maxRedirects is how many same-origin 307 or 308 redirects one attempt
+	// follows before the last 3xx is returned as an *APIError.
+	maxRedirects = 3
+	// modulePath names this module in the User-Agent.
+	modulePath = "github.com/mergelink/linktoken"
+)
+
+// withRedirectPolicy returns a copy of hc (or of a default client: a 60
+// second timeout per attempt on the shared pool) whose redirects follow the
+// package's one redirect policy, checked before hc's own CheckRedirect:
+//
+//   - a redirect that changes the scheme, the host or the port is refused,
+//     so the Authorization header goes only to the origin the client was
+//     configured with (https, or http on loopback: see WithBaseURL);
+//   - a redirect that changes the method (301, 302 and 303 turn POST into
+//     GET) is refused: the GET cannot create a token;
+//   - after maxRedirects redirects the next one is refused.
+//
+// A refused redirect is not an error of the round trip: the 3xx response
+// comes back and becomes an *APIError with its Location. The caller's client
+// is never changed.
+func withRedirectPolicy(hc *http.Client) *http.Client {
+	var cp http.Client
+	if hc != nil {
+		cp = *hc
+	} else {
+		cp.Timeout = defaultTimeout
+		cp.Transport = defaultTransport()
+	}
+	next := cp.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		if !sameOrigin(first.URL, req.URL) || req.Method != first.Method || len(via) > maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	return &cp
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (RFC 6454), with the scheme's default port filled in.
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(strings.TrimSuffix(a.Hostname(), "."), strings.TrimSuffix(b.Hostname(), ".")) &&
+		effectivePort(a) == effectivePort(b)
+}
+
+func effectivePort(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// redirectReason says why a 3xx response reached the caller instead of being
+// followed; endpoint is where the first request of the attempt went.
+func redirectReason(resp *http.Response, endpoint *url.URL) string {
+	loc, err := resp.Location()
+	if err != nil {
+		return "" // a 3xx without a usable Location: not a redirect to follow
+	}
+	switch {
+	case !sameOrigin(endpoint, loc):
+		return "refused a redirect to another origin (the scheme, host or port changed)"
+	case redirectsFollowed(resp) >= maxRedirects:
+		return fmt.Sprintf("stopped after %d redirects", maxRedirects)
+	case resp.StatusCode == http.StatusMovedPermanently || resp.StatusCode == http.StatusFound ||
+		resp.StatusCode == http.StatusSeeOther:
+		return "refused a redirect that turns the POST into a GET"
+	}
+	return "redirect not followed"
+}
+
+// redirectsFollowed counts the redirects that led to resp.
+func redirectsFollowed(resp *http.Response) int {
+	n := 0
+	for r := resp.Request; r != nil && r.Response != nil; r = r.Response.Request {
+		n++
+	}
+	return n
+}
+
+// shownURL is a server-given URL as an APIError keeps it: scheme, host and
+// the decoded path, without user info, query or fragment, which may carry
+// anything. The result is server-controlled text, to be cleaned.
+func shownURL(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// defaultTransport is shared by every client built without WithHTTPClient,
+// so they share one connection pool.
+var defaultTransport = sync.OnceValue(func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
+	return t
+})
+
+var userAgent = sync.OnceValue(func() string {
+	version := "(devel)"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Path == modulePath && info.Main.Version != "" {
+			version = info.Main.Version
+		}
+		for _, dep := range info.Deps {
+			if dep.Path == modulePath {
+				version = dep.Version
+			}
+		}
+	}
+	return modulePath + "/" + version + " go/" + runtime.Version()
+})
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
