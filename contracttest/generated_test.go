@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -333,6 +334,11 @@ func FuzzVerdictsAgree(f *testing.F) {
 			var ce *contracttest.ContractError
 			if !errors.As(clientErr, &verr) || !errors.As(specErr, &ce) {
 				t.Fatalf("unexpected error types: %T, %T", clientErr, specErr)
+			}
+			if slices.ContainsFunc(ce.Violations, func(v contracttest.Violation) bool {
+				return v.Rule == client.RuleRequestBody && v.Pointer == ""
+			}) {
+				return // the body as a whole is refused (not UTF-8, nested too deep); the client names the field that made it so
 			}
 			var fields []string
 			for _, f := range verr.Fields() {

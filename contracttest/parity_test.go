@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
 	"github.com/mergelink/linktoken/openapi"
 )
@@ -219,20 +220,31 @@ func TestValidatorAgreesWithOpenapi3filter(t *testing.T) {
 	}
 }
 
-// TestValidatorRefusesTrailingData is the one place the Validator is stricter
-// than openapi3filter, which decodes the first JSON value and ignores what
-// follows: a body with trailing data is not application/json.
-func TestValidatorRefusesTrailingData(t *testing.T) {
+// TestValidatorIsStricterOnBodiesThatAreNotJSON names the two places the
+// Validator is stricter than openapi3filter, both about what application/json
+// is: trailing data after the value (openapi3filter decodes the first value
+// and ignores the rest) and bytes that are not UTF-8 (RFC 8259, section 8.1;
+// openapi3filter decodes them as U+FFFD). The client refuses both too.
+func TestValidatorIsStricterOnBodiesThatAreNotJSON(t *testing.T) {
 	t.Parallel()
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
-	c := exchangeCase{"trailing", "application/json", "Bearer k", minimalBody + ` {"x":1}`}
-	require.NoError(t, newReference(t).request(parityRequest(c)), "openapi3filter ignores trailing data")
-	err = v.ValidateRequest(parityRequest(c))
-	var ce *contracttest.ContractError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "requestBody", ce.Violations[0].Rule)
-	assert.Contains(t, err.Error(), "trailing data")
+	cases := []struct{ name, body, message string }{
+		{"trailing data", minimalBody + ` {"x":1}`, "trailing data"},
+		{"not UTF-8", strings.Replace(minimalBody, "Acme", "Acme\xff", 1), "not valid UTF-8"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := exchangeCase{tc.name, "application/json", "Bearer k", tc.body}
+			require.NoError(t, newReference(t).request(parityRequest(c)), "openapi3filter accepts it")
+			err := v.ValidateRequest(parityRequest(c))
+			var ce *contracttest.ContractError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, client.RuleRequestBody, ce.Violations[0].Rule)
+			assert.Contains(t, err.Error(), tc.message)
+		})
+	}
 }
 
 func parityRequest(c exchangeCase) *http.Request {

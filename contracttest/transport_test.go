@@ -59,6 +59,7 @@ func TestTransport(t *testing.T) {
 				require.ErrorContains(t, err, tc.wantErr)
 				var ce *contracttest.ContractError
 				require.ErrorAs(t, err, &ce)
+				assert.ErrorIs(t, err, client.ErrContractBroken, "a service branches on it as on the client's own")
 				return
 			}
 			require.NoError(t, err)

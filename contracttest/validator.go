@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -67,6 +68,10 @@ func (e *ContractError) Error() string {
 // Fields returns the distinct top-level body fields named by the violations,
 // sorted: the same meaning as client.ValidationError's Fields.
 func (e *ContractError) Fields() []string { return e.Violations.Fields() }
+
+// Is makes errors.Is(err, client.ErrContractBroken) true for a contract
+// error, so a service branches on it as on the client's own.
+func (e *ContractError) Is(target error) bool { return target == client.ErrContractBroken }
 
 // Validator validates requests to and responses from POST /link-token
 // against the embedded spec. Every rule is the spec's and every schema check
@@ -158,23 +163,28 @@ func (v *Validator) requestViolations(h http.Header, body []byte) *client.Violat
 	}
 	if len(body) == 0 {
 		if rb.Value.Required {
-			l.Add(Violation{In: "body", Rule: "requestBody", Message: "a request body is required"})
+			l.Add(Violation{In: "body", Rule: client.RuleRequestBody, Message: "a request body is required"})
 		}
 		return &l
 	}
 	ct := h.Get("Content-Type")
 	mt := rb.Value.Content.Get(ct)
 	if mt == nil {
-		l.Add(Violation{In: "header", Rule: "requestBody",
+		l.Add(Violation{In: "header", Rule: client.RuleRequestBody,
 			Message: fmt.Sprintf("Content-Type %q is not one the spec documents for the request (%s)", ct, mediaTypes(rb.Value.Content))})
 		return &l
 	}
 	if mt.Schema == nil || mt.Schema.Value == nil {
 		return &l
 	}
+	if !utf8.Valid(body) {
+		// RFC 8259 section 8.1: JSON exchanged between systems is UTF-8.
+		l.Add(Violation{In: "body", Rule: client.RuleRequestBody, Message: "the body is not valid UTF-8"})
+		return &l
+	}
 	value, err := decodeJSON(body)
 	if err != nil {
-		l.Add(Violation{In: "body", Rule: "requestBody", Message: "the body is not JSON: " + err.Error()})
+		l.Add(Violation{In: "body", Rule: client.RuleRequestBody, Message: "the body is not JSON: " + err.Error()})
 		return &l
 	}
 	if addSchemaErrors(&l, mt.Schema.Value.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body") && v.withoutNot != nil {
