@@ -63,7 +63,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 		return nil, errors.New("linktoken: empty API key")
 	}
 	if err := checkHeaderText("API key", apiKey, false); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("linktoken: %w", err)
 	}
 	s := settings{
 		region: DefaultRegion,

@@ -566,6 +566,13 @@ func TestNewOptionErrors(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 			assert.NotContains(t, err.Error(), "hunter2")
 			assertNoSecrets(t, err)
+			var oe *client.OptionError
+			if len(tc.opts) > 0 && errors.As(err, &oe) {
+				assert.Equal(t, "linktoken: "+oe.Option+": "+oe.Err.Error(), err.Error(), "the message names the option once")
+				assert.NotContains(t, oe.Err.Error(), oe.Option)
+			} else {
+				assert.Empty(t, tc.opts, "an option's error is an *OptionError")
+			}
 		})
 	}
 }

@@ -52,3 +52,6 @@ func CleanTextWhole(key, email, s string) string {
 	r := newRedactor(key, email)
 	return truncate(r.scrub(sanitize(s)), maxShownText)
 }
+
+// ModuleVersion exposes moduleVersion.
+var ModuleVersion = moduleVersion

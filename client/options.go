@@ -26,12 +26,31 @@ type settings struct {
 	retry retryPolicy
 }
 
+// OptionError is an option New refused: which option, and why. Its message
+// is "linktoken: <Option>: <reason>"; a program that took the value from
+// elsewhere (a flag, a variable) names that instead with errors.As and Err.
+type OptionError struct {
+	// Option is the option's name, such as "WithBaseURL".
+	Option string
+	// Err says why, without the option's name.
+	Err error
+}
+
+func (e *OptionError) Error() string { return "linktoken: " + e.Option + ": " + e.Err.Error() }
+
+// Unwrap returns Err.
+func (e *OptionError) Unwrap() error { return e.Err }
+
+func optionError(option, format string, args ...any) error {
+	return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
+}
+
 // WithRegion selects the Merge region whose server the client calls. The
 // default is RegionUS. An unknown region makes New fail.
 func WithRegion(r Region) Option {
 	return func(s *settings) error {
 		if r.BaseURL() == "" {
-			return fmt.Errorf("linktoken: unknown region %q (valid: %s)", string(r), validRegions())
+			return optionError("WithRegion", "unknown region %q (valid: %s)", string(r), validRegions())
 		}
 		s.region = r
 		return nil
@@ -46,7 +65,7 @@ func WithRegion(r Region) Option {
 func WithCategoryAPI(c Category) Option {
 	return func(s *settings) error {
 		if !c.Valid() {
-			return fmt.Errorf("linktoken: WithCategoryAPI: unknown category %q (valid: %s)", string(c), joinValues(CategoryValues()))
+			return optionError("WithCategoryAPI", "unknown category %q (valid: %s)", string(c), joinValues(CategoryValues()))
 		}
 		s.category = c
 		return nil
@@ -79,7 +98,7 @@ func WithBaseURL(baseURL string) Option {
 func WithHTTPClient(c *http.Client) Option {
 	return func(s *settings) error {
 		if c == nil {
-			return errors.New("linktoken: WithHTTPClient: nil *http.Client")
+			return optionError("WithHTTPClient", "nil *http.Client")
 		}
 		s.httpClient = c
 		return nil
@@ -93,7 +112,7 @@ func WithHTTPClient(c *http.Client) Option {
 func WithMaxRetries(n int) Option {
 	return func(s *settings) error {
 		if n < 0 {
-			return fmt.Errorf("linktoken: WithMaxRetries: negative retry count %d", n)
+			return optionError("WithMaxRetries", "negative retry count %d", n)
 		}
 		s.retry.maxRetries = n
 		return nil
@@ -106,8 +125,8 @@ func WithMaxRetries(n int) Option {
 func WithUserAgent(ua string) Option {
 	return func(s *settings) error {
 		ua = strings.TrimSpace(ua)
-		if err := checkHeaderText("WithUserAgent: user agent", ua, true); err != nil {
-			return err
+		if err := checkHeaderText("user agent", ua, true); err != nil {
+			return &OptionError{Option: "WithUserAgent", Err: err}
 		}
 		s.userAgent = ua
 		return nil
@@ -121,7 +140,7 @@ func WithUserAgent(ua string) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
 		if l == nil {
-			return errors.New("linktoken: WithLogger: nil *slog.Logger")
+			return optionError("WithLogger", "nil *slog.Logger")
 		}
 		s.logger = l
 		return nil
@@ -147,26 +166,33 @@ func checkHeaderText(what, v string, spaces bool) error {
 		default:
 			continue
 		}
-		return fmt.Errorf("linktoken: %s contains %s at byte %d; it must be printable ASCII", what, kind, i)
+		return fmt.Errorf("%s contains %s at byte %d; it must be printable ASCII", what, kind, i)
 	}
 	return nil
 }
 
 // checkBaseURL accepts an absolute https URL, or http on a loopback host. Its
-// errors never quote the URL, which may carry credentials.
+// errors never quote the URL's credentials.
 func checkBaseURL(raw string) error {
+	if err := baseURLProblem(raw); err != nil {
+		return &OptionError{Option: "WithBaseURL", Err: err}
+	}
+	return nil
+}
+
+func baseURLProblem(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return errors.New("linktoken: WithBaseURL: not a valid URL")
+		return errors.New("not a valid URL")
 	}
 	if u.User != nil {
-		return errors.New("linktoken: WithBaseURL: the URL must not contain credentials")
+		return errors.New("the URL must not contain credentials")
 	}
 	if u.Host == "" {
-		return fmt.Errorf("linktoken: WithBaseURL: %q has no host", u.Redacted())
+		return fmt.Errorf("%q has no host", u.Redacted())
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("linktoken: WithBaseURL: %q must not have a query or fragment", u.Redacted())
+		return fmt.Errorf("%q must not have a query or fragment", u.Redacted())
 	}
 	switch u.Scheme {
 	case "https":
@@ -175,7 +201,7 @@ func checkBaseURL(raw string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return fmt.Errorf("linktoken: WithBaseURL: %q: plain http is allowed only for loopback hosts; use https", u.Redacted())
+		return fmt.Errorf("%q: plain http is allowed only for loopback hosts; use https", u.Redacted())
 	}
-	return fmt.Errorf("linktoken: WithBaseURL: %q: scheme must be https", u.Redacted())
+	return fmt.Errorf("%q: scheme must be https", u.Redacted())
 }

@@ -136,19 +136,36 @@ var defaultTransport = sync.OnceValue(func() http.RoundTripper {
 	return t
 })
 
-var userAgent = sync.OnceValue(func() string {
+// Version returns this module's version in the running program's build, as
+// the User-Agent reports it: the tag it was built at (a program installed
+// with go install ...@v0.1.0, or one whose go.mod requires v0.1.0), or
+// "(devel)" when it was built from a checkout or without build info.
+func Version() string { return buildVersion() }
+
+var buildVersion = sync.OnceValue(func() string {
+	info, ok := debug.ReadBuildInfo()
+	return moduleVersion(info, ok)
+})
+
+// moduleVersion finds this module's version in build info.
+func moduleVersion(info *debug.BuildInfo, ok bool) string {
 	version := "(devel)"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if info.Main.Path == modulePath && info.Main.Version != "" {
-			version = info.Main.Version
-		}
-		for _, dep := range info.Deps {
-			if dep.Path == modulePath {
-				version = dep.Version
-			}
+	if !ok || info == nil {
+		return version
+	}
+	if info.Main.Path == modulePath && info.Main.Version != "" {
+		version = info.Main.Version
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == modulePath && dep.Version != "" {
+			version = dep.Version
 		}
 	}
-	return modulePath + "/" + version + " go/" + runtime.Version()
+	return version
+}
+
+var userAgent = sync.OnceValue(func() string {
+	return modulePath + "/" + Version() + " go/" + runtime.Version()
 })
 
 func isLoopback(host string) bool {

@@ -109,7 +109,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if regionName != "" {
 		r, err := client.ParseRegion(regionName)
 		if err != nil {
-			return cmd.usageError(stderr, "%s: %s", regionFrom, optionReason(err, ""))
+			return cmd.usageError(stderr, "%s: %s", regionFrom, optionReason(err))
 		}
 		opts = append(opts, client.WithRegion(r))
 	}
@@ -117,7 +117,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		opt := client.WithBaseURL(*baseURL)
 		// Check the URL alone, so that its error names the flag.
 		if _, err := client.New(mockKey, opt); err != nil {
-			return cmd.usageError(stderr, "-base-url: %s", optionReason(err, "WithBaseURL"))
+			return cmd.usageError(stderr, "-base-url: %s", optionReason(err))
 		}
 		opts = append(opts, opt)
 	}
@@ -160,14 +160,14 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return exitOK
 }
 
-// optionReason is a client error without its "linktoken: " and option
-// prefix, for a message that names the flag or variable instead.
-func optionReason(err error, option string) string {
-	msg := strings.TrimPrefix(err.Error(), "linktoken: ")
-	if option != "" {
-		msg = strings.TrimPrefix(msg, option+": ")
+// optionReason is why the client refused an option or a value, without the
+// option's name, for a message that names the flag or variable instead.
+func optionReason(err error) string {
+	var oe *client.OptionError
+	if errors.As(err, &oe) {
+		return oe.Err.Error()
 	}
-	return msg
+	return strings.TrimPrefix(err.Error(), "linktoken: ")
 }
 
 // reportInvalid prints each violation of an invalid request, naming the

@@ -5,10 +5,9 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
-)
 
-// modulePath is the module whose version `linktoken version` prints.
-const modulePath = "github.com/mergelink/linktoken"
+	"github.com/mergelink/linktoken/client"
+)
 
 // buildVersion is what `linktoken version` prints, read from the build
 // info: the module's version (the tag when installed with go install
@@ -20,18 +19,13 @@ type buildVersion struct {
 	modified                    bool
 }
 
-func readBuildVersion(info *debug.BuildInfo, ok bool) buildVersion {
-	v := buildVersion{module: "(devel)", goVersion: runtime.Version()}
+// readBuildVersion reads the Go version and the VCS revision from build
+// info; module is this module's version, which client.Version finds in the
+// same build info (the User-Agent carries it too).
+func readBuildVersion(info *debug.BuildInfo, ok bool, module string) buildVersion {
+	v := buildVersion{module: module, goVersion: runtime.Version()}
 	if !ok || info == nil {
 		return v
-	}
-	if info.Main.Path == modulePath && info.Main.Version != "" {
-		v.module = info.Main.Version
-	}
-	for _, dep := range info.Deps {
-		if dep.Path == modulePath && dep.Version != "" {
-			v.module = dep.Version
-		}
 	}
 	if info.GoVersion != "" {
 		v.goVersion = info.GoVersion
@@ -70,6 +64,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	fmt.Fprint(stdout, readBuildVersion(debug.ReadBuildInfo()))
+	info, ok := debug.ReadBuildInfo()
+	fmt.Fprint(stdout, readBuildVersion(info, ok, client.Version()))
 	return exitOK
 }
