@@ -3,11 +3,16 @@ package contracttest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +107,8 @@ func TestContract(t *testing.T) {
 		key := os.Getenv(client.EnvAPIKey)
 		if key == "" {
 			key = "contract-test-key"
+		} else if err := keySafeFor(base); err != nil {
+			t.Fatalf("CONTRACT_BASE_URL: %v; MERGE_API_KEY is sent only over https or to a loopback host", err)
 		}
 		t.Parallel()
 		runCases(t, cases, validator, target{baseURL: strings.TrimRight(base, "/"), key: key})
@@ -149,7 +156,7 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 
-			require.Equal(t, c.Expect.Status, resp.StatusCode, "status; body: %.300s", body)
+			require.Equal(t, c.Expect.Status, resp.StatusCode, "status; %s", describeBody(resp.StatusCode, body))
 			var got map[string]json.RawMessage
 			require.NoError(t, json.Unmarshal(body, &got), "a JSON object")
 			for _, f := range c.Expect.Present {
@@ -165,6 +172,43 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 			}
 		})
 	}
+}
+
+// keySafeFor reports whether a real key may be sent to base: over https, or
+// over http to a loopback host only.
+func keySafeFor(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", base)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return fmt.Errorf("%s is plain http to a host that is not loopback", u.Redacted())
+	}
+	return fmt.Errorf("%s: scheme must be https (or http to loopback)", u.Redacted())
+}
+
+// describeBody says what a failing case's response held without its
+// values: a 2xx body holds a link token and a Magic Link URL, both
+// credentials, and an error body may echo what was sent. Only the JSON
+// keys are named.
+func describeBody(status int, body []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return fmt.Sprintf("a %d-byte body that is not a JSON object", len(body))
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, strconv.Quote(k))
+	}
+	sort.Strings(keys)
+	return fmt.Sprintf("a %d body with the fields [%s] (values not shown)", status, strings.Join(keys, " "))
 }
 
 // runPrismCases sends every case to Prism's mock of the spec, a reading of
@@ -221,4 +265,36 @@ func (c contractCase) request(t *testing.T, tg target) *http.Request {
 		}
 	}
 	return req
+}
+
+// TestContractSuiteKeepsSecrets: the suite never prints a success body (it
+// holds credentials) or any value of an error body, and sends a real key
+// only over https or to loopback.
+func TestContractSuiteKeepsSecrets(t *testing.T) {
+	t.Parallel()
+	msg := describeBody(200, []byte(`{"link_token":"tok_SECRET","magic_link_url":"https://link.merge.dev/SECRET"}`))
+	assert.NotContains(t, msg, "SECRET")
+	assert.Contains(t, msg, `"link_token" "magic_link_url"`)
+	msg = describeBody(400, []byte(`{"end_user_email_address":["ada@example.com is taken"]}`))
+	assert.NotContains(t, msg, "ada@example.com")
+	assert.Contains(t, describeBody(502, []byte("<html>gateway SECRET</html>")), "not a JSON object")
+	assert.NotContains(t, describeBody(502, []byte("<html>gateway SECRET</html>")), "SECRET")
+
+	cases := []struct {
+		base string
+		ok   bool
+	}{
+		{"https://staging.example.com/api/hris/v1", true},
+		{"http://127.0.0.1:4010", true},
+		{"http://[::1]:4010", true},
+		{"http://localhost:4010", true},
+		{"http://staging.example.com", false},
+		{"http://10.0.0.5:4010", false},
+		{"ftp://example.com", false},
+		{"staging.example.com", false},
+	}
+	for _, tc := range cases {
+		err := keySafeFor(tc.base)
+		assert.Equal(t, tc.ok, err == nil, "%s: %v", tc.base, err)
+	}
 }
