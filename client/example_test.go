@@ -14,6 +14,48 @@ import (
 	"github.com/mergelink/linktoken/client"
 )
 
+// The whole flow of a service: build the client once, create a token per
+// end user, and branch on the error's kind. (The server here stands in for
+// Merge; in production, leave WithBaseURL out, or pick WithRegion.)
+func Example() {
+	merge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"link_token":"tok_123","magic_link_url":"https://link.merge.dev/abc"}`)
+	}))
+	defer merge.Close()
+
+	c, err := client.New("your-production-api-key", // os.Getenv(client.EnvAPIKey), or client.NewFromEnv()
+		client.WithRegion(client.RegionEU),
+		client.WithBaseURL(merge.URL))
+	if err != nil {
+		fmt.Println("configuration:", err) // a bad option or an empty key: nothing was sent
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // retries included
+	defer cancel()
+	tok, err := c.CreateLinkToken(ctx, client.LinkTokenRequest{
+		EndUserEmailAddress:      "ada@example.com",
+		EndUserOrganizationName:  "Acme",
+		EndUserOriginID:          "42",
+		Categories:               []client.Category{client.CategoryHRIS, client.CategoryATS},
+		LinkExpiryMins:           10080, // a week: allowed with a Magic Link only
+		ShouldCreateMagicLinkURL: true,
+	})
+	var verr *client.ValidationError
+	var apiErr *client.APIError
+	switch {
+	case errors.As(err, &verr):
+		fmt.Println("fix the request:", verr.Fields()) // nothing was sent
+	case errors.As(err, &apiErr):
+		fmt.Println("Merge answered", apiErr.StatusCode, "request id", apiErr.RequestID)
+	case err != nil:
+		fmt.Println("no answer:", err) // connection, deadline
+	default:
+		fmt.Println(tok.LinkToken, tok.MagicLinkURL)
+	}
+	// Output: tok_123 https://link.merge.dev/abc
+}
+
 // One client per region; US is the default.
 func ExampleNew() {
 	for _, r := range client.Regions() {

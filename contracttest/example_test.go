@@ -12,6 +12,49 @@ import (
 	"github.com/mergelink/linktoken/contracttest"
 )
 
+// A service's test of its own code, with the mock standing in for Merge:
+// the first call is throttled, the client waits as Retry-After says and
+// retries, and the transport checks every request and response against the
+// spec.
+func Example() {
+	mock, err := contracttest.NewMock(contracttest.WithScript(contracttest.Step{Status: 429, RetryAfter: "0"}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
+	defer srv.Close()
+
+	c, err := client.New("test-key",
+		client.WithBaseURL(srv.URL),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress:      "ada@example.com",
+		EndUserOrganizationName:  "Acme",
+		EndUserOriginID:          "42",
+		Categories:               []client.Category{client.CategoryHRIS},
+		LinkExpiryMins:           10080,
+		ShouldCreateMagicLinkURL: true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(tok.LinkToken != "", strings.HasPrefix(tok.MagicLinkURL, "https://"))
+
+	// A request that breaks the spec never reaches the mock.
+	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{})
+	var verr *client.ValidationError
+	fmt.Println(errors.As(err, &verr), verr.Fields())
+	// Output:
+	// true true
+	// true [categories end_user_email_address end_user_organization_name end_user_origin_id]
+}
+
 // A service's own test: the mock stands in for Merge, and the transport
 // checks every request and response against the spec.
 func ExampleNewTransport() {
