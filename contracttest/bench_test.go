@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
@@ -331,62 +332,66 @@ func BenchmarkExchange(b *testing.B) {
 }
 
 // BenchmarkConcurrent: calls per second with N calls in flight against the
-// spec-validating mock, and the new TCP connections the run opened
-// ("newconns", the whole run; with no churn it stays at most N). Sides: the
-// wrapper with its default transport, and raw net/http with a pool sized to
-// the calls in flight (the best raw configuration measured) or capped at 64
-// connections.
+// spec-validating mock, answering at once (loopback) or after 20 ms (an API
+// across a network), and the new TCP connections the run opened
+// ("newconns", for the whole run: without churn it stays at most N). Sides:
+// raw net/http with a pool sized to the calls in flight, raw net/http capped
+// at 64 connections, and the wrapper with its default transport.
 func BenchmarkConcurrent(b *testing.B) {
-	for _, inflight := range []int{1, 8, 64, 512} {
-		b.Run("inflight="+strconv.Itoa(inflight), func(b *testing.B) {
-			pooled := func(idle, max int) *http.Client {
-				t := http.DefaultTransport.(*http.Transport).Clone()
-				t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = 0, idle, max
-				return &http.Client{Transport: t}
-			}
-			for _, side := range benchdata.Order([]impl{
-				{"raw-pool", func(b *testing.B) func() { return nil }},
-				{"raw-cap64", func(b *testing.B) func() { return nil }},
-				{"wrapper", func(b *testing.B) func() { return nil }},
-			}) {
-				b.Run("impl="+side.name, func(b *testing.B) {
-					var conns atomic.Int64
-					srv := httptest.NewUnstartedServer(newMock(b))
-					srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-						if s == http.StateNew {
-							conns.Add(1)
-						}
-					}
-					srv.Start()
-					defer srv.Close()
-					var call func()
-					switch side.name {
-					case "raw-pool":
-						call = rawCall(b, srv.URL, pooled(inflight, 0), true)
-					case "raw-cap64":
-						call = rawCall(b, srv.URL, pooled(64, 64), true)
-					default:
-						call = wrapperCall(b, true, client.WithBaseURL(srv.URL))
-					}
-					call() // once before timing: a failure shows up here
-					b.ReportAllocs()
-					b.ResetTimer()
-					start := conns.Load()
-					if inflight == 1 {
-						for b.Loop() {
-							call()
-						}
-					} else {
-						b.SetParallelism(max(1, inflight/runtime.GOMAXPROCS(0)))
-						b.RunParallel(func(pb *testing.PB) {
-							for pb.Next() {
-								call()
-							}
-						})
-					}
-					b.ReportMetric(float64(conns.Load()-start), "newconns")
+	for _, latency := range []time.Duration{0, 20 * time.Millisecond} {
+		b.Run("latency="+latency.String(), func(b *testing.B) {
+			for _, inflight := range []int{1, 8, 64, 512} {
+				b.Run("inflight="+strconv.Itoa(inflight), func(b *testing.B) {
+					benchConcurrent(b, latency, inflight)
 				})
 			}
+		})
+	}
+}
+
+func benchConcurrent(b *testing.B, latency time.Duration, inflight int) {
+	pooled := func(idle, max int) *http.Client {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost, t.MaxConnsPerHost = 0, idle, max
+		return &http.Client{Transport: t}
+	}
+	for _, side := range benchdata.Order([]string{"raw-pool", "raw-cap64", "wrapper"}) {
+		b.Run("impl="+side, func(b *testing.B) {
+			var conns atomic.Int64
+			srv := httptest.NewUnstartedServer(newMock(b, contracttest.WithLatency(latency)))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			var call func()
+			switch side {
+			case "raw-pool":
+				call = rawCall(b, srv.URL, pooled(inflight, 0), true)
+			case "raw-cap64":
+				call = rawCall(b, srv.URL, pooled(64, 64), true)
+			default:
+				call = wrapperCall(b, true, client.WithBaseURL(srv.URL))
+			}
+			call() // once before timing: a failure shows up here
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := conns.Load()
+			if inflight == 1 {
+				for b.Loop() {
+					call()
+				}
+			} else {
+				b.SetParallelism(max(1, inflight/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						call()
+					}
+				})
+			}
+			b.ReportMetric(float64(conns.Load()-start), "newconns")
 		})
 	}
 }
