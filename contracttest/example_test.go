@@ -55,37 +55,34 @@ func Example() {
 	// true [categories end_user_email_address end_user_organization_name end_user_origin_id]
 }
 
-// A service's own test: the mock stands in for Merge, and the transport
-// checks every request and response against the spec.
+// A server whose answer breaks the spec: the transport fails the call after
+// one attempt, naming the rule, and the client's error is ErrContractBroken.
 func ExampleNewTransport() {
-	mock, err := contracttest.NewMock()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	srv := httptest.NewServer(mock)
-	defer srv.Close()
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"integration_name":"BambooHR"}`) // no link_token
+	}))
+	defer broken.Close()
 
 	c, err := client.New("test-key",
-		client.WithBaseURL(srv.URL),
+		client.WithBaseURL(broken.URL),
 		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	tok, err := c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
 		EndUserEmailAddress:     "ada@example.com",
 		EndUserOrganizationName: "Acme",
 		EndUserOriginID:         "42",
 		Categories:              []client.Category{client.CategoryHRIS},
-		Integration:             "bamboohr",
 	})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(tok.LinkToken != "", tok.IntegrationName)
-	// Output: true BambooHR
+	var ce *contracttest.ContractError
+	fmt.Println(errors.Is(err, client.ErrContractBroken), errors.As(err, &ce))
+	fmt.Println(ce.Side, ce.Violations[0].Pointer, ce.Violations[0].Rule)
+	// Output:
+	// true true
+	// response /link_token required
 }
 
 // Recording instead of failing, to audit a proxy or a staging run.
