@@ -53,8 +53,8 @@ type core struct {
 // New returns a client that authenticates with apiKey (Merge's production
 // API key, sent only as "Authorization: Bearer <key>"). By default it calls
 // the US region's mktg API, retries twice, gives up each attempt after 60
-// seconds, and keeps up to 64 idle connections per host in a pool shared by
-// all clients. It returns an error, never panics, for an empty key, a key
+// seconds, and keeps up to 512 connections per host in a pool shared by all
+// clients. It returns an error, never panics, for an empty key, a key
 // that is not printable ASCII (surrounding space is trimmed), or a bad
 // option.
 func New(apiKey string, opts ...Option) (*Client, error) {

@@ -11,8 +11,8 @@
 // New calls the US region's mktg API (WithRegion, WithCategoryAPI,
 // WithBaseURL change it), retries a failed attempt twice (WithMaxRetries),
 // gives each attempt 60 seconds (WithHTTPClient replaces the client), keeps up
-// to 64 idle connections per host in a pool shared by every client built
-// without WithHTTPClient (that pool reads at most 64 KiB of response
+// to 512 connections per host, busy or idle, in a pool shared by every client
+// built without WithHTTPClient (more calls in flight wait for one) (that pool reads at most 64 KiB of response
 // headers), reads at most 1 MiB of a response body, and follows at most 3
 // redirects, only 307 and 308 and only within the same origin.
 // NewFromEnv reads the key from MERGE_API_KEY (EnvAPIKey) and, when set, the

@@ -17,9 +17,15 @@ import (
 const (
 	// defaultTimeout bounds each attempt when the caller gives no *http.Client.
 	defaultTimeout = 60 * time.Second
-	// defaultMaxIdleConnsPerHost keeps enough idle connections to Merge for a
-	// busy service to reuse them (net/http's default keeps 2).
-	defaultMaxIdleConnsPerHost = 64
+	// defaultConnsPerHost sizes the shared pool: up to this many calls in
+	// flight to one host each get a connection at once and keep it idle for
+	// the next burst (net/http's default keeps 2 idle, so a busy service
+	// closes and reopens connections all the time); beyond it, calls wait
+	// for a connection. Measured in BenchmarkConcurrent: against an API 20
+	// ms away, a pool of this size matches the best raw net/http pool at 1
+	// to 512 calls in flight, where a cap of 64 connections would queue
+	// calls (64 in flight at most, so at most 64/latency calls per second).
+	defaultConnsPerHost = 512
 	// maxResponseHeaderBytes bounds the response headers the default
 	// transport reads (net/http's default is 10 MiB); Merge's are a few
 	// hundred bytes.
@@ -131,7 +137,9 @@ var defaultTransport = sync.OnceValue(func() http.RoundTripper {
 		return http.DefaultTransport
 	}
 	t = t.Clone()
-	t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
+	t.MaxConnsPerHost = defaultConnsPerHost
+	t.MaxIdleConnsPerHost = defaultConnsPerHost
+	t.MaxIdleConns = 0 // no limit across hosts: the per-host bound is the one that matters
 	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
 	return t
 })

@@ -19,7 +19,7 @@ import (
 
 const (
 	loadCalls    = 10000 // calls fired at the mock
-	loadInFlight = 64    // at most this many at once: the client's idle pool size
+	loadInFlight = 64    // at most this many at once
 )
 
 // TestLoad fires 10,000 concurrent calls at the mock through one client with
@@ -72,4 +72,45 @@ func TestLoad(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	assert.LessOrEqual(t, runtime.NumGoroutine(), before+2, "goroutines left behind")
+}
+
+// TestBurstKeepsItsConnections: 512 calls in flight at once, four times over,
+// through the default transport: the pool opens at most one connection per
+// call in flight and keeps them for the next burst, instead of closing and
+// reopening them (net/http's default keeps 2 idle).
+func TestBurstKeepsItsConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("load test")
+	}
+	const inFlight, bursts = 512, 4
+	var newConns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"link_token":"tok"}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, err := client.New("burst-key", client.WithBaseURL(srv.URL))
+	require.NoError(t, err)
+	for range bursts {
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		for range inFlight {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.CreateLinkToken(context.Background(), ada()); err != nil {
+					failed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		require.Zero(t, failed.Load())
+	}
+	assert.LessOrEqual(t, int(newConns.Load()), inFlight, "%d new connections for %d bursts of %d calls", newConns.Load(), bursts, inFlight)
 }
