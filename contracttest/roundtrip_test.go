@@ -25,21 +25,19 @@ import (
 // missing here, or the Go type's name is not the schema's x-go-name (or its
 // name).
 var roundTripTypes = map[string]func() any{
-	"EndUserDetailsRequest":  func() any { return new(gen.LinkTokenRequest) },
-	"CategoriesEnum":         func() any { return new(gen.Category) },
-	"LanguageEnum":           func() any { return new(gen.Language) },
-	"CommonModelScope":       func() any { return new(gen.CommonModelScope) },
-	"ModelPermissions":       func() any { return new(gen.ModelPermissions) },
-	"ModelPermission":        func() any { return new(gen.ModelPermission) },
-	"FieldPermissions":       func() any { return new(gen.FieldPermissions) },
-	"CommonModelScopesBody":  func() any { return new(gen.CommonModelScopesBody) },
-	"EnabledActionsEnum":     func() any { return new(gen.EnabledAction) },
-	"LinkToken":              func() any { return new(gen.LinkToken) },
-	"Error":                  func() any { return new(gen.Error) },
-	"ErrorValidationProblem": func() any { return new(gen.ErrorValidationProblem) },
-	"ValidationProblemSource": func() any {
-		return new(gen.ValidationProblemSource)
-	},
+	"EndUserDetailsRequest":   func() any { return new(gen.LinkTokenRequest) },
+	"CategoriesEnum":          func() any { return new(gen.Category) },
+	"LanguageEnum":            func() any { return new(gen.Language) },
+	"CommonModelScope":        func() any { return new(gen.CommonModelScope) },
+	"ModelPermissions":        func() any { return new(gen.ModelPermissions) },
+	"ModelPermission":         func() any { return new(gen.ModelPermission) },
+	"FieldPermissions":        func() any { return new(gen.FieldPermissions) },
+	"CommonModelScopesBody":   func() any { return new(gen.CommonModelScopesBody) },
+	"EnabledActionsEnum":      func() any { return new(gen.EnabledAction) },
+	"LinkToken":               func() any { return new(gen.LinkToken) },
+	"Error":                   func() any { return new(gen.Error) },
+	"ErrorValidationProblem":  func() any { return new(gen.ErrorValidationProblem) },
+	"ValidationProblemSource": func() any { return new(gen.ValidationProblemSource) },
 }
 
 // roundTripSamples is how many generated values each schema's round trip
@@ -648,4 +646,65 @@ func (g *valueGen) anyValue(depth int) any {
 		return map[string]any{"k": g.anyValue(depth + 1)}
 	}
 	return map[string]any{}
+}
+
+// lossyType is a Go type that loses what TestRoundTrip must notice: an
+// omitempty false and 0, a null, an unknown field, and a value its decoder
+// rewrites.
+type lossyType struct {
+	Flag  bool          `json:"flag,omitempty"`
+	Count int           `json:"count,omitempty"`
+	Name  *string       `json:"name,omitempty"`
+	Email rewritingText `json:"email"`
+	Kept  bool          `json:"kept"`
+}
+
+// rewritingText keeps only the address of "Name <address>", as
+// openapi_types.Email does.
+type rewritingText string
+
+func (r *rewritingText) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if i := strings.IndexByte(s, '<'); i >= 0 {
+		s = strings.TrimSuffix(s[i+1:], ">")
+	}
+	*r = rewritingText(s)
+	return nil
+}
+
+// TestRoundTripFindsLosses: the comparison names each kind of loss where it
+// happens, and nothing for a value that survives.
+func TestRoundTripFindsLosses(t *testing.T) {
+	t.Parallel()
+	spec := []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},
+"components":{"schemas":{"Lossy":{"type":"object","properties":{
+"flag":{"type":"boolean"},"count":{"type":"integer","default":5},"name":{"type":"string","nullable":true},
+"email":{"type":"string","format":"email"},"kept":{"type":"boolean","default":false}}}}}}`)
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	require.NoError(t, err)
+	sr := doc.Components.Schemas["Lossy"]
+	sr.Ref = "#/components/schemas/Lossy"
+	newValue := func() any { return new(lossyType) }
+
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{`{"kept":false,"email":"ada@example.com","count":3}`, nil},
+		{`{"flag":false,"kept":true,"email":""}`, []string{"Lossy /flag: zero value dropped"}},
+		{`{"count":0,"kept":true,"email":""}`, []string{"Lossy /count: zero value dropped"}},
+		{`{"name":null,"kept":true,"email":""}`, []string{"Lossy /name: null dropped"}},
+		{`{"other":1,"kept":true,"email":""}`, []string{"Lossy (the value): unknown field dropped"}},
+		{`{"kept":true,"email":"Bob <bob@x.io>"}`, []string{"Lossy /email: changed"}},
+		{`{"email":""}`, []string{"Lossy /kept: added"}},
+	}
+	for _, tc := range cases {
+		var got []string
+		roundTrip("Lossy", sr, []byte(tc.in), newValue, func(l loss, _ string) { got = append(got, l.String()) })
+		sort.Strings(got)
+		require.Equal(t, tc.want, got, tc.in)
+	}
 }
