@@ -218,6 +218,9 @@ func (r *runner) runAll(mutants []mutant, jobs int) ([]result, error) {
 				}
 				r.progress.Lock()
 				done++
+				if !r.verbose && done%50 == 0 {
+					fmt.Fprintf(os.Stderr, "mutate: %d of %d mutants checked\n", done, len(mutants))
+				}
 				if r.verbose {
 					verdict := "SURVIVED"
 					if len(res.killedBy) > 0 {
