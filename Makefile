@@ -137,3 +137,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 30s).
 
 ci: check-generated lint test oracles ## What CI runs: check-generated, lint, test, oracles, and each fuzz target for a few seconds.
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# Mutation testing (issue 15): MUTATE_FLAGS passes flags, e.g. -run 'mock' -v, -all, -j 1.
+.PHONY: mutate
+mutate: ## Apply each spec and mock mutant, run the checks that can kill it, print the table and the score; fails on a survivor not in internal/mutate/equivalent.txt.
+	$(GO) run ./internal/mutate $(MUTATE_FLAGS)
