@@ -124,18 +124,11 @@ var acceptedLosses = []acceptedLoss{
 
 // knownBugs are differences that are bugs, listed so that the suite stays
 // green until they are fixed, and fails as soon as one is (remove the entry
-// then). Each says what to fix.
-var knownBugs = []acceptedLoss{
-	// kin-openapi reads OpenAPI 3.0's nullable strictly: the not's
-	// should_create_magic_link_url: {not: {enum: [true]}} has no nullable,
-	// so null fails it, the not does not match, and the 720 bound is lifted:
-	// {"link_expiry_mins": 9119, "should_create_magic_link_url": null} is
-	// valid by the spec, and the mock answers it 200. Merge reads null as
-	// false and refuses it; the Go type drops the null and the request
-	// becomes invalid. Fix: "nullable: true" beside that not in
-	// openapi/link-token.yaml (gen/ does not change).
-	{"EndUserDetailsRequest", "", lossInvalid + " (not)", "BUG: a null should_create_magic_link_url lifts the 720 bound"},
-}
+// then). Each says what to fix. The one this test found (a null
+// should_create_magic_link_url lifted the 720-minute bound, because the
+// not's subschema was not nullable) is fixed in the spec; the case
+// expiry-9119-with-null-magic-link pins it.
+var knownBugs = []acceptedLoss{}
 
 // loss is one difference seen, with an example.
 type loss struct {
