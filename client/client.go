@@ -32,10 +32,9 @@ type Client struct {
 
 // core is what New builds, once.
 type core struct {
-	region   Region
-	category Category
-	baseURL  string
-	retries  int
+	region  Region
+	baseURL string
+	retries int
 	// endpoint is the request the generated code builds for POST
 	// /link-token (URL, method, Content-Type) with the User-Agent; each
 	// attempt sends a clone of it with the Authorization header.
@@ -103,7 +102,7 @@ func New(apiKey string, opts ...Option) (*Client, error) {
 	}
 	endpoint.Header.Set("User-Agent", ua)
 	k := &core{
-		region: s.region, category: category, baseURL: baseURL, retries: s.retry.maxRetries,
+		region: s.region, baseURL: baseURL, retries: s.retry.maxRetries,
 		endpoint: endpoint, authorization: bearer("Bearer " + apiKey), retry: s.retry, logger: s.logger,
 	}
 	hc := withRedirectPolicy(s.httpClient)

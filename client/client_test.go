@@ -281,6 +281,14 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 			attempts: 1, maxTime: time.Second,
 		},
 		{
+			name: "200 with a token that is not UTF-8",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				writeJSON(w, 200, "{\"link_token\":\"tok\xffabc\"}")
+			},
+			want:     outcome{status: 200, contains: []string{"not valid UTF-8"}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
 			name:     "200 with a wrong type",
 			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{"link_token":42}`) },
 			want:     outcome{status: 200, contains: []string{"link_token is not a string"}},

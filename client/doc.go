@@ -10,11 +10,12 @@
 //
 // New calls the US region's mktg API (WithRegion, WithCategoryAPI,
 // WithBaseURL change it), retries a failed attempt twice (WithMaxRetries),
-// gives each attempt 60 seconds (WithHTTPClient replaces the client), keeps up
-// to 512 connections per host, busy or idle, in a pool shared by every client
-// built without WithHTTPClient (more calls in flight wait for one) (that pool reads at most 64 KiB of response
-// headers), reads at most 1 MiB of a response body, and follows at most 3
-// redirects, only 307 and 308 and only within the same origin.
+// gives each attempt 60 seconds (WithHTTPClient replaces the client), reads
+// at most 1 MiB of a response body, and follows at most 3 redirects, only 307
+// and 308 and only within the same origin. Clients built without
+// WithHTTPClient share one pool of up to 512 connections per host, busy or
+// idle (more calls in flight wait for one), which reads at most 64 KiB of
+// response headers.
 // NewFromEnv reads the key from MERGE_API_KEY (EnvAPIKey) and, when set, the
 // region from MERGE_REGION (EnvRegion).
 //
@@ -97,10 +98,15 @@
 // spec, as an http.RoundTripper for WithHTTPClient, and serves a mock of the
 // endpoint:
 //
-//	srv := httptest.NewServer(contracttest.NewMock())
+//	mock, err := contracttest.NewMock()
+//	if err != nil {
+//		t.Fatal(err)
+//	}
+//	srv := httptest.NewServer(mock)
 //	c, err := client.New("test-key", client.WithBaseURL(srv.URL),
 //		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
 //
 // A response that breaks the spec then fails the call after one attempt with
-// an error that errors.As finds as a *contracttest.ContractError.
+// an error that errors.As finds as a *contracttest.ContractError and
+// errors.Is finds as ErrContractBroken.
 package client

@@ -38,9 +38,10 @@ var (
 	ErrRateLimited = errors.New("linktoken: rate limited")
 	// ErrServerError: Merge answered 5xx after the retries.
 	ErrServerError = errors.New("linktoken: server error")
-	// ErrContractBroken: a response arrived but breaks the spec (a 2xx other
-	// than 200, a 200 that is not a LinkToken, a body over 1 MiB), or a
-	// validating RoundTripper refused an exchange. It is never retried.
+	// ErrContractBroken: a 2xx arrived that breaks the spec (a 2xx other
+	// than 200, or a 200 that is not a LinkToken, that is not UTF-8 or that
+	// is over 1 MiB), or a validating RoundTripper refused an exchange. It is
+	// never retried.
 	ErrContractBroken = errors.New("linktoken: contract broken")
 )
 
@@ -241,6 +242,11 @@ func (k *core) checkResponse(resp *http.Response, attempts int, red redactor) (t
 
 // decodeLinkToken decodes a success body, or says why it is not a LinkToken.
 func decodeLinkToken(body []byte) (*LinkToken, string) {
+	if !utf8.Valid(body) {
+		// encoding/json would turn the bad bytes into U+FFFD: a credential
+		// silently changed.
+		return nil, "body is not valid UTF-8"
+	}
 	var tok LinkToken
 	if err := json.Unmarshal(body, &tok); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -489,12 +495,7 @@ func (r redactor) transportError(err error, attempts int) *transportError {
 // scrub replaces the key and the email (as given and as sanitize shows it),
 // longest first, each matched under Unicode simple case folding.
 func (r redactor) scrub(s string) string {
-	secrets := [...]string{r.key, r.email, sanitize(r.email)}
-	slices.SortFunc(secrets[:], func(a, b string) int { return len(b) - len(a) })
-	for _, secret := range secrets {
-		s = replaceFold(s, secret)
-	}
-	return s
+	return Redact(s, r.key, r.email, sanitize(r.email))
 }
 
 // replaceFold replaces every match of secret in s, in any case.
@@ -559,6 +560,30 @@ func equalFoldRune(a, b rune) bool {
 // spaces; other control characters (escape sequences lose their ESC and
 // BEL), formatting characters (bidi overrides, zero-width characters) are
 // dropped; invalid UTF-8 becomes U+FFFD.
+// Printable returns s as it may be shown on a terminal or in a log: line
+// breaks (CR, LF, VT, FF, NEL, U+2028, U+2029) become spaces, and other
+// control and formatting characters (escape sequences, bidi overrides,
+// zero-width characters) are dropped, so text a server sent cannot forge a
+// line or recolour a terminal. Invalid UTF-8 becomes U+FFFD. Every string the
+// client keeps from a response has been through it; the linktoken command
+// prints what it shows through it too.
+func Printable(s string) string { return sanitize(s) }
+
+// Redact returns s with every occurrence of each secret, in any case,
+// replaced by "[redacted]", the longest secret first. It is the client's
+// scrubber, for a program that logs text that may hold a key or an email
+// (the contract suite's mock does).
+func Redact(s string, secrets ...string) string {
+	secrets = slices.Clone(secrets)
+	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
+	for _, secret := range secrets {
+		if len(secret) <= len(s) { // a longer secret cannot occur in s
+			s = replaceFold(s, secret)
+		}
+	}
+	return s
+}
+
 func sanitize(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {

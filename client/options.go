@@ -36,6 +36,7 @@ type OptionError struct {
 	Err error
 }
 
+// Error returns "linktoken: <Option>: <reason>".
 func (e *OptionError) Error() string { return "linktoken: " + e.Option + ": " + e.Err.Error() }
 
 // Unwrap returns Err.

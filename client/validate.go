@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,16 +124,6 @@ func (vs Violations) String() string {
 		parts[i] = v.String()
 	}
 	return strings.Join(parts, "; ")
-}
-
-// Limit keeps at most MaxViolations of vs, sorted by pointer, and returns
-// how many it left out, as a ViolationList would.
-func (vs Violations) Limit() (Violations, int) {
-	var l ViolationList
-	for _, v := range vs {
-		l.Add(v)
-	}
-	return l.Result()
 }
 
 // ViolationList collects violations as they are found and keeps those that
@@ -297,9 +289,19 @@ type ValidationError struct {
 	Omitted int
 }
 
-// Error names each offending field and its rule, on one line.
+// Error names each offending field and its rule, on one line: a map key of
+// the request (a category, an integration slug) goes into a pointer, so the
+// line goes through Printable.
 func (e *ValidationError) Error() string {
-	return "linktoken: invalid request: " + e.Violations.String() + omitted(e.Omitted)
+	return "linktoken: invalid request: " + Printable(e.Violations.String()+omitted(e.Omitted))
+}
+
+// Format prints the error's one line for every verb.
+func (e *ValidationError) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, e.Error()) }
+
+// LogValue makes slog log the error's line and the fields named.
+func (e *ValidationError) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("error", e.Error()), slog.Any("fields", e.Fields()))
 }
 
 // Fields returns the distinct top-level fields that break the spec, sorted.

@@ -1,9 +1,11 @@
 package client_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -123,10 +125,30 @@ func TestValidate(t *testing.T) {
 			assert.Equal(t, tc.field, verr.Violations[0].Pointer)
 			assert.Equal(t, "body", verr.Violations[0].In)
 			assert.Equal(t, tc.rule, verr.Violations[0].Rule)
-			assert.Contains(t, err.Error(), tc.field)
+			assert.Contains(t, err.Error(), client.Printable(tc.field))
 			assert.NotContains(t, err.Error(), "@example.com", "the email is never quoted")
 		})
 	}
+}
+
+// TestValidationErrorIsOneCleanLine: a request's map keys reach the error's
+// pointers, so a key with line breaks or escape sequences is shown
+// printable, on one line, under every verb and in slog.
+func TestValidationErrorIsOneCleanLine(t *testing.T) {
+	t.Parallel()
+	req := validRequest()
+	req.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"hris\n\x1b[31mstatus: 200\u2028": nil}
+	err := client.Validate(req)
+	require.Error(t, err)
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Error("create", "err", err)
+	for _, shown := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), buf.String()} {
+		assert.NotContains(t, shown, "\x1b")
+		assert.NotContains(t, shown, "\u2028")
+		assert.Equal(t, 1, strings.Count(strings.TrimSuffix(shown, "\n"), "\n")+1, "one line: %q", shown)
+	}
+	assert.Contains(t, err.Error(), "/category_common_model_scopes/hris [31mstatus: 200")
+	assert.Contains(t, buf.String(), "fields=[category_common_model_scopes]")
 }
 
 func TestValidateReportsEveryViolation(t *testing.T) {

@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,7 +136,7 @@ func TestContract(t *testing.T) {
 }
 
 func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg target) {
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := suiteClient()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if tg.live && c.Live != nil && !*c.Live {
@@ -174,24 +173,27 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 	}
 }
 
-// keySafeFor reports whether a real key may be sent to base: over https, or
-// over http to a loopback host only.
+// keySafeFor reports whether a real key may be sent to base: the client's
+// own rule for WithBaseURL, https or http to a loopback host only.
 func keySafeFor(base string) error {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute URL", base)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		host := u.Hostname()
-		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
+	_, err := client.New("probe", client.WithBaseURL(base))
+	return err
+}
+
+// suiteClient is the suite's HTTP client: it follows a redirect only within
+// the first request's scheme, host and port, so the key it carries goes
+// nowhere else.
+func suiteClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			first := via[0].URL
+			if req.URL.Scheme != first.Scheme || req.URL.Host != first.Host || len(via) > 3 {
+				return http.ErrUseLastResponse
+			}
 			return nil
-		}
-		return fmt.Errorf("%s is plain http to a host that is not loopback", u.Redacted())
+		},
 	}
-	return fmt.Errorf("%s: scheme must be https (or http to loopback)", u.Redacted())
 }
 
 // describeBody says what a failing case's response held without its
@@ -218,7 +220,7 @@ func describeBody(status int, body []byte) string {
 // named fields are not compared, and neither are Prism's answers validated:
 // its examples are the spec's own, which Spectral checks against the schemas.
 func runPrismCases(t *testing.T, cases []contractCase, base string) {
-	hc := &http.Client{Timeout: 30 * time.Second}
+	hc := suiteClient()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
@@ -297,4 +299,21 @@ func TestContractSuiteKeepsSecrets(t *testing.T) {
 		err := keySafeFor(tc.base)
 		assert.Equal(t, tc.ok, err == nil, "%s: %v", tc.base, err)
 	}
+
+	// A redirect to another scheme or host is not followed: the key stays.
+	var other atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { other.Add(1) }))
+	t.Cleanup(elsewhere.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/link-token", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	req, err := http.NewRequest(http.MethodPost, redirecting.URL+"/link-token", strings.NewReader("{}"))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer SECRET")
+	resp, err := suiteClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Zero(t, other.Load(), "the other host got nothing")
 }

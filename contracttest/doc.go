@@ -10,7 +10,7 @@
 //     kin-openapi's JSON Schema validation, prepared once. ValidateRequest and
 //     ValidateResponse return nil or a *ContractError listing each
 //     client.Violation with its RFC 6901 JSON pointer and the rule that broke,
-//     at most client.MaxViolations of them. It never quotes a value.
+//     at most client.MaxViolations of them. It never quotes a value from a body.
 //   - NewTransport: an http.RoundTripper that validates each request before
 //     sending it and each response after. A violation fails the round trip with
 //     a *ContractError (errors.Is(err, client.ErrContractBroken) is true), or is

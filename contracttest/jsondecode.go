@@ -224,8 +224,9 @@ func view(b []byte) string {
 }
 
 // str reads a string at p.i, the opening quote included. A string without
-// escapes or bytes to replace is copied once; otherwise it is unquoted as
-// encoding/json does: invalid UTF-8 and lone surrogates become U+FFFD.
+// escapes or bytes to replace shares p.data's memory (see decodeJSON);
+// otherwise it is unquoted into a new string as encoding/json does: invalid
+// UTF-8 and lone surrogates become U+FFFD.
 func (p *parser) str() (string, error) {
 	p.i++ // "
 	start := p.i

@@ -1,7 +1,7 @@
 package contracttest
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -12,7 +12,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/gen"
 )
 
@@ -63,8 +63,10 @@ func WithLatency(d time.Duration) MockOption {
 	return func(m *Mock) { m.latency = d }
 }
 
-// OnRequest calls fn with each request the mock receives and its body,
-// before answering. fn may be called concurrently.
+// OnRequest calls fn with each POST .../link-token the mock receives and a
+// copy of its body, before answering (requests to other paths or with other
+// methods are answered 404 or 405 without calling it). fn may be called
+// concurrently.
 func OnRequest(fn func(r *http.Request, body []byte)) MockOption {
 	return func(m *Mock) { m.onRequest = fn }
 }
@@ -229,13 +231,14 @@ func requestSecrets(h http.Header, body []byte) []string {
 	return out
 }
 
-// logPath is the request's path as logged: decoded until no escape is left,
-// with the secrets redacted before the operation's own path, which is the
-// spec's and is kept whatever the secrets are.
+// logPath is the request's path as logged: decoded until no escape is left
+// (each valid %XX, leaving invalid ones, so a bad escape cannot shield what
+// follows it), with the secrets redacted before the operation's own path,
+// which is the spec's and is kept whatever the secrets are.
 func logPath(path string, secrets []string) string {
 	for {
-		p, err := url.PathUnescape(path)
-		if err != nil || p == path {
+		p := unescapeLenient(path)
+		if p == path {
 			break
 		}
 		path = p
@@ -246,26 +249,39 @@ func logPath(path string, secrets []string) string {
 	return redact(path, secrets)
 }
 
+// unescapeLenient decodes every valid %XX escape of s and keeps the rest.
+func unescapeLenient(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
 // redact replaces every secret in s, in any case and in its percent-encoded
-// forms, by "[redacted]", in one pass.
+// forms, by "[redacted]", with the client's scrubber.
 func redact(s string, secrets []string) string {
 	var forms []string
 	for _, secret := range secrets {
 		if strings.TrimSpace(secret) == "" {
 			continue
 		}
-		for _, form := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret)} {
-			forms = append(forms, regexp.QuoteMeta(form))
-		}
+		forms = append(forms, secret, url.PathEscape(secret), url.QueryEscape(secret))
 	}
-	if len(forms) == 0 {
-		return s
-	}
-	// Longest first, so that a secret wins over a shorter one inside it;
-	// equal forms end up side by side for Compact.
-	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
-	re := regexp.MustCompile("(?i)" + strings.Join(slices.Compact(forms), "|"))
-	return re.ReplaceAllLiteralString(s, redacted)
+	return client.Printable(client.Redact(s, forms...))
 }
 
 // serve answers r and returns the status and the fields that broke the spec.
@@ -283,7 +299,7 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 		return writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read: " + err.Error()}), nil
 	}
 	if m.onRequest != nil {
-		m.onRequest(r, body)
+		m.onRequest(r, bytes.Clone(body))
 	}
 	if m.latency > 0 && !wait(r.Context(), m.latency) {
 		return 0, nil // the client went away

@@ -258,6 +258,7 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 		{"key re-cased, scheme re-cased", "POST", "/SECRET-KEY-FOR-MOCK/link-token", "bEARER " + key, minimalBody, 200},
 		{"key as the method", "SECRET-KEY-FOR-MOCK", "/link-token", "Bearer " + key, minimalBody, 405},
 		{"key in a query-escaped form", "POST", "/secret%2Dkey%2Dfor%2Dmock/link-token", "Bearer " + key, minimalBody, 200},
+		{"key encoded after an invalid escape", "POST", "/%25zz/%2573%2565cret-key-for-mock/link-token", "Bearer " + key, minimalBody, 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,6 +282,23 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMockLogsAHugeEmailQuickly: the log redacts a secret only where it can
+// occur, so a 1 MB email does not cost seconds of CPU per logged request.
+func TestMockLogsAHugeEmailQuickly(t *testing.T) {
+	t.Parallel()
+	huge := strings.Repeat("é", 500_000)
+	body := strings.Replace(minimalBody, "ada@example.com", huge, 1)
+	var buf bytes.Buffer
+	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	req := httptest.NewRequest(http.MethodPost, "http://mock/a/b/c/link-token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer k")
+	start := time.Now()
+	m.ServeHTTP(httptest.NewRecorder(), req)
+	assert.Less(t, time.Since(start), 5*time.Second, "it took 10 s before")
+	assert.Contains(t, buf.String(), "path=/a/b/c/link-token")
 }
 
 type writerFunc func([]byte) (int, error)

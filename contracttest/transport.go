@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -84,35 +85,50 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	rc := req.Body // readBody closes it; req keeps its own field
+	rc := req.Body // readBody closes it (unless it is too large); req keeps its own field
 	body, err := readBody(&rc)
-	if err != nil {
-		return nil, fmt.Errorf("contracttest: read request body: %w", err)
-	}
 	l := listOf(v.operationViolations(req)...)
-	if l.Len() == 0 {
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		l.Add(tooLarge(client.RuleRequestBody))
+	case err != nil:
+		return nil, fmt.Errorf("contracttest: read request body: %w", err)
+	case l.Len() == 0:
 		l = v.requestViolations(req.Header, body)
 	}
 	if err := t.check("request", l); err != nil {
+		if rc != nil {
+			_ = rc.Close()
+		}
 		return nil, err
 	}
 	out := new(http.Request)
 	*out = *req
-	if body != nil {
+	switch {
+	case body != nil:
 		out.Body = io.NopCloser(bytes.NewReader(body))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		out.ContentLength = int64(len(body))
+	case rc != nil:
+		out.Body = rc // recorded as too large: sent whole
 	}
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		return nil, err
 	}
 	respBody, err := readBody(&resp.Body)
-	if err != nil {
+	var rl *client.ViolationList
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		rl = listOf(tooLarge("responseBody"))
+	case err != nil:
 		_ = resp.Body.Close()
 		return nil, fmt.Errorf("contracttest: read response body: %w", err)
+	default:
+		rl = v.responseViolations(resp.StatusCode, resp.Header, respBody)
 	}
-	if err := t.check("response", v.responseViolations(resp.StatusCode, resp.Header, respBody)); err != nil {
+	if err := t.check("response", rl); err != nil {
+		_ = resp.Body.Close()
 		return nil, err
 	}
 	return resp, nil

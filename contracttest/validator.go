@@ -57,12 +57,14 @@ func listOf(vs ...Violation) *client.ViolationList {
 	return &l
 }
 
+// Error names the side and each violation, on one line: a request's path and
+// map keys reach it, so it goes through client.Printable.
 func (e *ContractError) Error() string {
-	msg := "contracttest: " + e.Side + " breaks the spec: " + e.Violations.String()
+	msg := e.Violations.String()
 	if e.Omitted > 0 {
 		msg += fmt.Sprintf("; and %d more", e.Omitted)
 	}
-	return msg
+	return "contracttest: " + e.Side + " breaks the spec: " + client.Printable(msg)
 }
 
 // Fields returns the distinct top-level body fields named by the violations,
@@ -139,6 +141,9 @@ func (v *Validator) ValidateRequest(req *http.Request) error {
 		return newContractError("request", listOf(vs...))
 	}
 	body, err := readBody(&req.Body)
+	if errors.Is(err, errBodyTooLarge) {
+		return newContractError("request", listOf(tooLarge(client.RuleRequestBody)))
+	}
 	if err != nil {
 		return fmt.Errorf("contracttest: read request body: %w", err)
 	}
@@ -150,7 +155,8 @@ func (v *Validator) ValidateRequest(req *http.Request) error {
 }
 
 // requestViolations applies the operation's security and request body to a
-// request's headers and body.
+// request's headers and body. It takes body over: decoded strings share its
+// memory while it validates, so the caller must not change it.
 func (v *Validator) requestViolations(h http.Header, body []byte) *client.ViolationList {
 	var l client.ViolationList
 	if v.bearer && !validBearer(h.Get("Authorization")) {
@@ -198,6 +204,9 @@ func (v *Validator) requestViolations(h http.Header, body []byte) *client.Violat
 // *ContractError. The response body stays readable.
 func (v *Validator) ValidateResponse(req *http.Request, resp *http.Response) error {
 	body, err := readBody(&resp.Body)
+	if errors.Is(err, errBodyTooLarge) {
+		return newContractError("response", listOf(tooLarge("responseBody")))
+	}
 	if err != nil {
 		return fmt.Errorf("contracttest: read response body: %w", err)
 	}
@@ -208,7 +217,8 @@ func (v *Validator) ValidateResponse(req *http.Request, resp *http.Response) err
 }
 
 // responseViolations checks a status, its headers and its body against the
-// operation's documented responses.
+// operation's documented responses. Like requestViolations, it takes body
+// over.
 func (v *Validator) responseViolations(status int, h http.Header, body []byte) *client.ViolationList {
 	switch status {
 	case http.StatusNotModified, http.StatusPermanentRedirect, http.StatusTemporaryRedirect, http.StatusMovedPermanently:
@@ -244,6 +254,10 @@ func (v *Validator) responseViolations(status int, h http.Header, body []byte) *
 		return l
 	}
 	if mt.Schema == nil || mt.Schema.Value == nil {
+		return l
+	}
+	if !utf8.Valid(body) {
+		l.Add(Violation{In: "body", Rule: "responseBody", Message: "the body is not valid UTF-8"})
 		return l
 	}
 	value, err := decodeJSON(body)
@@ -299,19 +313,35 @@ func (v *Validator) operationViolations(req *http.Request) client.Violations {
 	return nil
 }
 
-// readBody reads a body (capped) and puts an unread copy back.
+// errBodyTooLarge reports a body over maxBodyBytes.
+var errBodyTooLarge = fmt.Errorf("the body exceeds %d bytes", maxBodyBytes)
+
+// tooLarge is the violation of a body over maxBodyBytes.
+func tooLarge(rule string) Violation {
+	return Violation{In: "body", Rule: rule, Message: errBodyTooLarge.Error() + ", more than the contract suite reads"}
+}
+
+// readBody reads a body of at most maxBodyBytes, closes it and puts an
+// unread copy back. A larger body is put back whole (what was read, then the
+// rest; closing it closes the original) with errBodyTooLarge, so it stays
+// readable.
 func readBody(rc *io.ReadCloser) ([]byte, error) {
 	if *rc == nil || *rc == http.NoBody {
 		return nil, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(*rc, maxBodyBytes+1))
-	_ = (*rc).Close()
+	orig := *rc
+	body, err := io.ReadAll(io.LimitReader(orig, maxBodyBytes+1))
+	if err == nil && len(body) > maxBodyBytes {
+		*rc = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), orig), orig}
+		return nil, errBodyTooLarge
+	}
+	_ = orig.Close()
 	*rc = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return nil, err
-	}
-	if len(body) > maxBodyBytes {
-		return nil, fmt.Errorf("body exceeds %d bytes", maxBodyBytes)
 	}
 	return body, nil
 }

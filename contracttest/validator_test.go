@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
 )
 
@@ -183,4 +184,64 @@ func TestValidatorIsSafeForConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestOversizedBodiesStayReadable: a body over the 1 MiB the suite reads is
+// a contract violation, and stays whole for whoever reads it next: the
+// request's own body, the recorded round trip's response.
+func TestOversizedBodiesStayReadable(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	big := `{"end_user_email_address":"` + strings.Repeat("a", 2<<20) + `"}`
+
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:4010/link-token", strings.NewReader(big))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer key")
+	getBody := req.GetBody
+	err = v.ValidateRequest(req)
+	var ce *contracttest.ContractError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "requestBody", ce.Violations[0].Rule)
+	assert.Contains(t, err.Error(), "exceeds 1048576 bytes")
+	rest, err := io.ReadAll(req.Body)
+	require.NoError(t, err)
+	assert.Equal(t, big, string(rest), "the request body is whole")
+	require.NotNil(t, req.GetBody)
+	again, err := getBody()
+	require.NoError(t, err)
+	all, _ := io.ReadAll(again)
+	assert.Len(t, all, len(big), "GetBody is left as it was")
+
+	resp := response(200, "application/json", big)
+	err = v.ValidateResponse(newRequest(minimalBody), resp)
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "response", ce.Side)
+	rest, _ = io.ReadAll(resp.Body)
+	assert.Equal(t, big, string(rest), "the response body is whole")
+
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, big)
+	}))
+	t.Cleanup(srv.Close)
+	rec := &contracttest.Recorder{}
+	got, err := contracttest.NewTransport(nil, contracttest.RecordTo(rec)).RoundTrip(newRequestTo(srv.URL, minimalBody))
+	require.NoError(t, err, "recorded, not failed")
+	body, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	assert.Len(t, body, len(big), "the caller reads the whole response")
+	require.Len(t, rec.Violations(), 1)
+	assert.Equal(t, "responseBody", rec.Violations()[0].Violations[0].Rule)
+	_, err = contracttest.NewTransport(nil).RoundTrip(newRequestTo(srv.URL, minimalBody))
+	assert.ErrorIs(t, err, client.ErrContractBroken, "failing mode: a contract error like any other")
+}
+
+func newRequestTo(url, body string) *http.Request {
+	req := newRequest(body)
+	req.URL, _ = req.URL.Parse(url + "/link-token")
+	req.Host = req.URL.Host
+	req.RequestURI = ""
+	return req
 }

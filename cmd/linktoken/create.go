@@ -220,6 +220,12 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 	for _, p := range apiErr.Problems {
 		fmt.Fprintf(stderr, "problem: %s\n", printable(p.String()))
 	}
+	if apiErr.RetryAfter > 0 {
+		fmt.Fprintf(stderr, "retry after: %s\n", apiErr.RetryAfter)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintln(stderr, "gave up: -timeout reached before the next attempt")
+	}
 	return exitError
 }
 

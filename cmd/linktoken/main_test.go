@@ -303,6 +303,20 @@ problem: end_user_email_address: [redacted] is not allowed
 	assert.Equal(t, exitError, code)
 	assert.Equal(t, "linktoken: create link token failed after 3 attempts\nstatus: 503 Service Unavailable\n", errOut)
 
+	// The deadline ends the call before the wait Merge asked for: the user
+	// learns why it stopped and when to come back.
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"detail":"busy"}`)
+	}))
+	t.Cleanup(busy.Close)
+	code, _, errOut = runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", busy.URL, "-category", "hris", "-timeout", "1s")...)
+	assert.Equal(t, exitError, code)
+	assert.Equal(t, "linktoken: create link token failed\nstatus: 503 Service Unavailable\nproblem: busy\n"+
+		"retry after: 5s\ngave up: -timeout reached before the next attempt\n", errOut)
+
 	closed := httptest.NewServer(http.NotFoundHandler())
 	url := closed.URL
 	closed.Close()
@@ -610,18 +624,23 @@ func TestMockCommand(t *testing.T) {
 	assert.Equal(t, 400, post(`{"end_user_email_address":"ada@example.com","categories":["hris"],"link_expiry_mins":9000}`))
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// Read stderr to its end before Wait, which closes the pipe: waiting
+	// first could lose the last lines.
 	var logged []string
-	for line := range lines {
-		logged = append(logged, line)
+	timeout := time.After(10 * time.Second)
+read:
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				break read
+			}
+			logged = append(logged, line)
+		case <-timeout:
+			t.Fatal("the mock did not stop on SIGINT")
+		}
 	}
-	select {
-	case err := <-done:
-		assert.NoError(t, err, "a clean exit on SIGINT")
-	case <-time.After(10 * time.Second):
-		t.Fatal("the mock did not stop on SIGINT")
-	}
+	assert.NoError(t, cmd.Wait(), "a clean exit on SIGINT")
 	all := strings.Join(logged, "\n")
 	assert.Contains(t, all, "status=200")
 	assert.Contains(t, all, "status=400")

@@ -141,7 +141,7 @@ func fetch(rt http.RoundTripper, flagName string, u *url.URL, limit int64) ([]by
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s %s: status %s", flagName, u.Redacted(), resp.Status)
+		return nil, fmt.Errorf("fetch %s %s: status %d", flagName, u.Redacted(), resp.StatusCode) // the server's reason phrase is not shown
 	}
 	data, err := readLimited(resp.Body, limit, resp.ContentLength)
 	if err != nil {

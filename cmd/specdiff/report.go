@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/oasdiff/oasdiff/checker"
+
+	"github.com/mergelink/linktoken/client"
 )
 
 // entry is one change, as printed.
@@ -94,19 +96,20 @@ func (r *report) write(w io.Writer, format, title string) error {
 		}
 		fmt.Fprintf(w, "\n%s:\n", g.name)
 		for _, e := range g.entries {
-			fmt.Fprintf(w, "  [%s] %s %s: %s\n", e.ID, e.Operation, e.Path, e.Text)
+			// The text quotes the documents, which may be a server's: printed clean.
+			fmt.Fprintf(w, "  [%s] %s %s: %s\n", e.ID, e.Operation, client.Printable(e.Path), client.Printable(e.Text))
 			switch {
 			case e.Reason != "":
 				fmt.Fprintf(w, "      acknowledged: %s\n", e.Reason)
 			case r.showKeys && e.Level == "breaking":
-				fmt.Fprintf(w, "      to accept it, allow: %s -- <why>\n", e.Key)
+				fmt.Fprintf(w, "      to accept it, allow: %s -- <why>\n", client.Printable(e.Key))
 			}
 		}
 	}
 	if len(r.Unmatched) > 0 {
 		fmt.Fprintf(w, "\nunmatched allow entries (they acknowledge no breaking change):\n")
 		for _, u := range r.Unmatched {
-			fmt.Fprintf(w, "  %s:%d: %s\n", u.File, u.Line, u.Entry)
+			fmt.Fprintf(w, "  %s:%d: %s\n", u.File, u.Line, client.Printable(u.Entry))
 		}
 	}
 	return nil
