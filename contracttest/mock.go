@@ -204,9 +204,6 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Any("invalid_fields", fields))
 }
 
-// redacted replaces a secret in the log line.
-const redacted = "[redacted]"
-
 // requestSecrets returns what the log line must not show: the credentials
 // of each Authorization header, and the end user's email from the body,
 // decoded (so \u0040 is @) and under any casing of its key.
