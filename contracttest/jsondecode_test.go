@@ -59,7 +59,9 @@ func FuzzDecodeJSON(f *testing.F) {
 func checkDecode(t *testing.T, body []byte) {
 	t.Helper()
 	want, wantOK := referenceDecode(body)
-	got, err := decodeJSON(body)
+	// Without spare capacity, a read past the end of the body panics
+	// instead of reading what a reused buffer holds there.
+	got, err := decodeJSON(body[:len(body):len(body)])
 	if wantOK != (err == nil) {
 		t.Fatalf("%q: encoding/json accepts: %v; decodeJSON: %v", body, wantOK, err)
 	}

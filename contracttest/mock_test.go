@@ -539,6 +539,22 @@ func BenchmarkMockManyViolations(b *testing.B) {
 	})
 }
 
+// TestMockLogRedactsTheLongerSecretFirst: a key that starts the email does
+// not leave the rest of the email in the log line.
+func TestMockLogRedactsTheLongerSecretFirst(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	req := httptest.NewRequest(http.MethodPost, "http://mock/ada@example.com/link-token", strings.NewReader(minimalBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer ada")
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	require.Equal(t, 200, rec.Code)
+	assert.Contains(t, buf.String(), " path=/[redacted]/link-token ")
+	assert.NotContains(t, buf.String(), "example.com")
+}
+
 // TestNewMockAcceptsValidScripts: any header value a server may send is a
 // valid RetryAfter, spaces and tabs included.
 func TestNewMockAcceptsValidScripts(t *testing.T) {
