@@ -768,8 +768,9 @@ func TestTemporaryMatchesTheRetryPolicy(t *testing.T) {
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
 	classes := []error{client.ErrUnauthorized, client.ErrForbidden, client.ErrRateLimited, client.ErrServerError, client.ErrContractBroken}
-	cases := map[int]error{200: client.ErrContractBroken, 201: client.ErrContractBroken, 302: nil, 400: nil, 401: client.ErrUnauthorized,
-		403: client.ErrForbidden, 404: nil, 429: client.ErrRateLimited, 500: client.ErrServerError, 599: client.ErrServerError}
+	cases := map[int]error{199: nil, 200: client.ErrContractBroken, 201: client.ErrContractBroken, 299: client.ErrContractBroken,
+		300: nil, 302: nil, 400: nil, 401: client.ErrUnauthorized, 403: client.ErrForbidden, 404: nil, 429: client.ErrRateLimited,
+		499: nil, 500: client.ErrServerError, 599: client.ErrServerError, 600: nil}
 	for status, want := range cases {
 		err := fmt.Errorf("wrapped: %w", &client.APIError{StatusCode: status})
 		for _, class := range classes {

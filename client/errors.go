@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -574,14 +575,27 @@ func Printable(s string) string { return sanitize(s) }
 // scrubber, for a program that logs text that may hold a key or an email
 // (the contract suite's mock does).
 func Redact(s string, secrets ...string) string {
-	secrets = slices.Clone(secrets)
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	for _, secret := range secrets {
-		if len(secret) <= len(s) { // a longer secret cannot occur in s
-			s = replaceFold(s, secret)
+	// Longest first, without copying or reordering the caller's slice:
+	// each pass takes the secrets of the longest length not yet done.
+	for done := math.MaxInt; ; {
+		n := -1
+		for _, secret := range secrets {
+			if l := len(secret); l < done && l > n {
+				n = l
+			}
 		}
+		if n < 0 {
+			return s
+		}
+		for _, secret := range secrets {
+			// Each rune of a match is at least one byte of s, so a
+			// secret of more runes than s has bytes cannot occur in it.
+			if len(secret) == n && utf8.RuneCountInString(secret) <= len(s) {
+				s = replaceFold(s, secret)
+			}
+		}
+		done = n
 	}
-	return s
 }
 
 func sanitize(s string) string {

@@ -272,3 +272,16 @@ func ExampleWithLogger() {
 	// level=DEBUG msg="linktoken: create link token" method=POST path=/link-token status=200 attempts=2
 	// <nil>
 }
+
+// Redact scrubs secrets from text before it is logged, in any case.
+func ExampleRedact() {
+	line := "retrying for ADA@Example.com with key sk-live-123"
+	fmt.Println(client.Redact(line, "sk-live-123", "ada@example.com"))
+	// Output: retrying for [redacted] with key [redacted]
+}
+
+// Printable keeps text a server sent on one line, without escape sequences.
+func ExamplePrintable() {
+	fmt.Printf("%q\n", client.Printable("bad\nrequest\x1b[31m\u2028red"))
+	// Output: "bad request[31m red"
+}

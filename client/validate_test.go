@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -44,6 +46,7 @@ func TestValidate(t *testing.T) {
 		{"empty email", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = "" }, "/end_user_email_address", client.RuleMinLength},
 		{"empty organization", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = "" }, "/end_user_organization_name", client.RuleMinLength},
 		{"empty origin id", func(r *client.LinkTokenRequest) { r.EndUserOriginID = "" }, "/end_user_origin_id", client.RuleMinLength},
+		{"organization of 1 rune", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = "A" }, "", ""},
 		{"organization of 100 runes", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = strings.Repeat("é", 100) }, "", ""},
 		{"organization of 101 runes", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = strings.Repeat("é", 101) }, "/end_user_organization_name", client.RuleMaxLength},
 		{"email of 101 characters", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = strings.Repeat("a", 89) + "@example.com" }, "/end_user_email_address", client.RuleMaxLength},
@@ -66,6 +69,10 @@ func TestValidate(t *testing.T) {
 		{"scope without a model name", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"hris": {{}}}
 		}, "/category_common_model_scopes/hris/0/model_name", client.RuleMinLength},
+		{"scope with one-rune names", func(r *client.LinkTokenRequest) {
+			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"ats": {{ModelName: "J",
+				FieldPermissions: client.FieldPermissions{EnabledFields: []string{"n"}, DisabledFields: []string{"x"}}}}}
+		}, "", ""},
 		{"scope with an empty field name", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"ats": {{ModelName: "Job",
 				FieldPermissions: client.FieldPermissions{EnabledFields: []string{"name", ""}}}}}
@@ -76,6 +83,18 @@ func TestValidate(t *testing.T) {
 		{"common models", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "hris.Employee", EnabledActions: []client.EnabledAction{client.EnabledActionRead}, DisabledFields: []string{}}}
 		}, "", ""},
+		{"common model with a one-rune id", func(r *client.LinkTokenRequest) {
+			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "E", EnabledActions: []client.EnabledAction{}, DisabledFields: []string{"f"}}}
+		}, "", ""},
+		{"common model with an empty disabled field", func(r *client.LinkTokenRequest) {
+			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "E", EnabledActions: []client.EnabledAction{}, DisabledFields: []string{""}}}
+		}, "/common_models/0/disabled_fields/0", client.RuleMinLength},
+		{"common model without an id", func(r *client.LinkTokenRequest) {
+			r.CommonModels = []client.CommonModelScopesBody{{EnabledActions: []client.EnabledAction{}, DisabledFields: []string{}}}
+		}, "/common_models/0/model_id", client.RuleMinLength},
+		{"common model without disabled fields", func(r *client.LinkTokenRequest) {
+			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "E", EnabledActions: []client.EnabledAction{}}}
+		}, "/common_models/0/disabled_fields", client.RuleRequired},
 		{"common model with an unknown action", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "hris.Employee", EnabledActions: []client.EnabledAction{"DELETE"}, DisabledFields: []string{}}}
 		}, "/common_models/0/enabled_actions/0", client.RuleEnum},
@@ -84,6 +103,12 @@ func TestValidate(t *testing.T) {
 		}, "/common_models/0/enabled_actions", client.RuleRequired},
 		{"integration config", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"oauth_code":"x"}`)}
+		}, "", ""},
+		{"integration config that is empty", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(" ")}
+		}, "/integration_specific_config/rippling", client.RuleType},
+		{"integration config with 10,000 sibling arrays", func(r *client.LinkTokenRequest) {
+			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"a":[` + strings.Repeat("[],", 9999) + `[]]}`)}
 		}, "", ""},
 		{"integration config that is not an object", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`[1]`)}
@@ -262,4 +287,131 @@ func TestViolationsAreOrderedAndCapped(t *testing.T) {
 // nested is a JSON object nesting depth levels: {"a":{"a":...1...}}.
 func nested(depth int) json.RawMessage {
 	return json.RawMessage(strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth))
+}
+
+// TestViolationField: the top-level field of a pointer, its escapes decoded.
+func TestViolationField(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"":                                "",
+		"/categories":                     "categories",
+		"/categories/1":                   "categories",
+		"/a~1b/c":                         "a/b",
+		"/~0x":                            "~x",
+		"//x":                             "",
+		"/integration_specific_config//a": "integration_specific_config",
+	}
+	for pointer, want := range cases {
+		assert.Equal(t, want, client.Violation{Pointer: pointer}.Field(), "%q", pointer)
+	}
+}
+
+// TestViolationOrder: pointers are ordered token by token, array indexes by
+// number (digits without a leading zero), everything else as text.
+func TestViolationOrder(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		first Violation
+		then  Violation
+	}{
+		{"indexes by number, whatever the values", Violation{Pointer: "/categories/2", Value: "b"}, Violation{Pointer: "/categories/10", Value: "a"}},
+		{"indexes after an empty key", Violation{Pointer: "/s//9/m"}, Violation{Pointer: "/s//10/m"}},
+		{"a leading zero is text, not an index", Violation{Pointer: "/c/01"}, Violation{Pointer: "/c/2"}},
+		{"zero is an index", Violation{Pointer: "/c/0"}, Violation{Pointer: "/c/10"}},
+		{"a prefix first", Violation{Pointer: "/c"}, Violation{Pointer: "/c/0"}},
+		{"then where, rule, message and value", Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "2"},
+			Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "3"}},
+	}
+	for _, tc := range cases {
+		for _, in := range []client.Violations{{tc.first, tc.then}, {tc.then, tc.first}} {
+			got, omitted := limit(in)
+			assert.Equal(t, client.Violations{tc.first, tc.then}, got, tc.name)
+			assert.Zero(t, omitted)
+		}
+	}
+	vs := client.Violations{{Pointer: "/categories/1"}}
+	for i := 2; i <= 20; i++ {
+		vs = append(client.Violations{{Pointer: fmt.Sprintf("/categories/%d", i)}}, vs...)
+	}
+	got, _ := limit(vs)
+	assert.Equal(t, "/categories/1", got[0].Pointer)
+	assert.Equal(t, "/categories/2", got[1].Pointer)
+	assert.Equal(t, "/categories/10", got[9].Pointer)
+}
+
+// limit passes vs through a ViolationList, in order.
+func limit(vs client.Violations) (client.Violations, int) {
+	var l client.ViolationList
+	for _, v := range vs {
+		l.Add(v)
+	}
+	return l.Result()
+}
+
+// Violation is client.Violation, shorter in tables.
+type Violation = client.Violation
+
+// TestViolationListKeepsTheSmallest: whatever the order violations are
+// added in, a field keeps its MaxViolations smallest, a field's first
+// violations come before another field's repeats, and the rest are counted.
+func TestViolationListKeepsTheSmallest(t *testing.T) {
+	t.Parallel()
+	const n = 300
+	pointers := func(field string, idx []int) []Violation {
+		out := make([]Violation, len(idx))
+		for i, x := range idx {
+			out[i] = Violation{In: "body", Pointer: fmt.Sprintf("/%s/%d", field, x), Rule: client.RuleEnum}
+		}
+		return out
+	}
+	ascending := make([]int, n)
+	for i := range ascending {
+		ascending[i] = i
+	}
+	descending := slices.Clone(ascending)
+	slices.Reverse(descending)
+	orders := map[string][]int{"ascending": ascending, "descending": descending}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 5 {
+		shuffled := slices.Clone(ascending)
+		rng.Shuffle(len(shuffled), func(a, b int) { shuffled[a], shuffled[b] = shuffled[b], shuffled[a] })
+		orders[fmt.Sprintf("shuffled %d", i)] = shuffled
+	}
+	for name, order := range orders {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var l client.ViolationList
+			for _, v := range pointers("f", order) {
+				l.Add(v)
+			}
+			got, omitted := l.Result()
+			assert.Equal(t, client.Violations(pointers("f", ascending[:client.MaxViolations])), got)
+			assert.Equal(t, n-client.MaxViolations, omitted)
+			assert.Equal(t, n, l.Len())
+
+			// Another field's one violation displaces this field's last.
+			l.Add(Violation{In: "body", Pointer: "/g", Rule: client.RuleRequired})
+			got, omitted = l.Result()
+			assert.Equal(t, "/f/48", got[client.MaxViolations-2].Pointer)
+			assert.Equal(t, "/g", got[client.MaxViolations-1].Pointer)
+			assert.Equal(t, n+1-client.MaxViolations, omitted)
+		})
+	}
+}
+
+// TestViolationValues: an offending value is quoted, and cut after 40 runes.
+func TestViolationValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ category, value string }{
+		{strings.Repeat("é", 40), `"` + strings.Repeat("é", 40) + `"`},
+		{strings.Repeat("é", 41), `"` + strings.Repeat("é", 40) + `…"`},
+		{"a\nb", `"a\nb"`}, // control characters are escaped
+	} {
+		req := validRequest()
+		req.Categories = []client.Category{client.Category(tc.category)}
+		var verr *client.ValidationError
+		require.ErrorAs(t, client.Validate(req), &verr)
+		assert.Equal(t, tc.value, verr.Violations[0].Value)
+	}
 }

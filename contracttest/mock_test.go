@@ -248,6 +248,7 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 		{"email in the path", "POST", "/ada@example.com/link-token", "Bearer " + key, minimalBody, 200},
 		{"email percent-encoded", "POST", "/ada%40example.com/link-token", "Bearer " + key, minimalBody, 200},
 		{"email encoded twice", "POST", "/ada%2540example.com/link-token", "Bearer " + key, minimalBody, 200},
+		{"email encoded three times", "POST", "/ada%252540example.com/link-token", "Bearer " + key, minimalBody, 200},
 		{"email re-cased", "POST", "/ADA@Example.COM/link-token", "Bearer " + key, minimalBody, 200},
 		{"email JSON-escaped in the body", "POST", "/ada@example.com/link-token", "Bearer " + key,
 			withEmail("end_user_email_address", `ada\u0040example.com`), 200},
@@ -559,4 +560,113 @@ func BenchmarkMockManyViolations(b *testing.B) {
 			_ = v.ValidateRequest(newRequest())
 		}
 	})
+}
+
+// TestMockLogRedactsTheLongerSecretFirst: a key that starts the email does
+// not leave the rest of the email in the log line.
+func TestMockLogRedactsTheLongerSecretFirst(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	req := httptest.NewRequest(http.MethodPost, "http://mock/ada@example.com/link-token", strings.NewReader(minimalBody))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer ada")
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	require.Equal(t, 200, rec.Code)
+	assert.Contains(t, buf.String(), " path=/[redacted]/link-token ")
+	assert.NotContains(t, buf.String(), "example.com")
+}
+
+// TestNewMockAcceptsValidScripts: any header value a server may send is a
+// valid RetryAfter, spaces and tabs included.
+func TestNewMockAcceptsValidScripts(t *testing.T) {
+	t.Parallel()
+	for _, retryAfter := range []string{"120", "Wed, 21 Oct 2015 07:28:00 GMT", "1\t2", "~"} {
+		_, err := contracttest.NewMock(contracttest.WithScript(contracttest.Step{Status: 429, RetryAfter: retryAfter}))
+		assert.NoError(t, err, "%q", retryAfter)
+	}
+}
+
+// answer is the mock's answer to a POST of body to /link-token.
+func answer(t *testing.T, m *contracttest.Mock, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer k")
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	return rec
+}
+
+// TestMockMessages: each message of a 400 is keyed by its top-level field,
+// starts with the rest of its pointer when there is one, and is cut to 200
+// bytes on a rune boundary.
+func TestMockMessages(t *testing.T) {
+	t.Parallel()
+	m := newMock(t)
+	missingModel := func(key string) string {
+		return strings.Replace(minimalBody, "}", `,"category_common_model_scopes":{"`+key+`":[{}]}}`, 1)
+	}
+	const missing = `/0/model_name: property "model_name" is missing`
+	cases := []struct {
+		name, body, field, want string
+	}{
+		{"a field's own message", strings.Replace(minimalBody, `"end_user_origin_id":"42",`, "", 1),
+			"end_user_origin_id", `property "end_user_origin_id" is missing`},
+		{"an item's message starts with its index", strings.Replace(minimalBody, `"hris"`, `"payroll"`, 1),
+			"categories", `/0: value is not one of the allowed values ["hris","ats","accounting","ticketing","crm","mktg","filestorage","knowledgebase"]`},
+		{"a message of exactly 200 bytes is kept", missingModel(strings.Repeat("k", 200-1-len(missing))),
+			"category_common_model_scopes", "/" + strings.Repeat("k", 200-1-len(missing)) + missing},
+		{"a longer one is cut", missingModel(strings.Repeat("k", 300)),
+			"category_common_model_scopes", "/" + strings.Repeat("k", 196) + "…"},
+		{"a cut inside a rune backs up to its start", missingModel("a" + strings.Repeat("é", 150)),
+			"category_common_model_scopes", "/a" + strings.Repeat("é", 97) + "…"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := answer(t, m, tc.body)
+			require.Equal(t, 400, rec.Code)
+			var body map[string][]string
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body), rec.Body.String())
+			assert.Equal(t, map[string][]string{tc.field: {tc.want}}, body)
+		})
+	}
+}
+
+// TestMockRefusesBodiesOver1MiB: a body the Validator would not read whole
+// gets a 400 saying so; one of exactly 1 MiB is answered.
+func TestMockRefusesBodiesOver1MiB(t *testing.T) {
+	t.Parallel()
+	m := newMock(t)
+	pad := func(n int) string {
+		return `{"pad":"` + strings.Repeat("p", n-len(minimalBody)-len(`"pad":"",`)) + `",` + minimalBody[1:]
+	}
+	require.Len(t, pad(1<<20), 1<<20)
+	assert.Equal(t, 200, answer(t, m, pad(1<<20)).Code)
+	rec := answer(t, m, pad(1<<20+1))
+	assert.Equal(t, 400, rec.Code)
+	assert.JSONEq(t, `{"detail":"The request body could not be read: the body exceeds 1048576 bytes"}`, rec.Body.String())
+}
+
+// TestMockWithoutLatencyAnswersAtOnce: only WithLatency makes the mock wait
+// (and give up on a client that went away); without it, every request is
+// answered, even one whose context is already done.
+func TestMockWithoutLatencyAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 40 {
+		buf.Reset()
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer k")
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, req)
+		require.Contains(t, rec.Body.String(), "link_token", "request %d", i)
+		require.Contains(t, buf.String(), "status=200", "request %d", i)
+	}
 }

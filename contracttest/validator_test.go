@@ -245,3 +245,46 @@ func newRequestTo(url, body string) *http.Request {
 	req.RequestURI = ""
 	return req
 }
+
+// TestValidatorSaysWhyABodyIsNotJSON: the violation names where the JSON
+// breaks, or that it ended too soon.
+func TestValidatorSaysWhyABodyIsNotJSON(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	cases := map[string]string{
+		`{"a":`:   "invalid JSON: unexpected end",
+		`{"a" x}`: "invalid JSON at byte 5",
+		`"\u1234`: "invalid JSON: unexpected end",
+		`"\u12`:   "invalid JSON at byte 2",
+		`[1] x`:   "trailing data at byte 4",
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001): "invalid JSON: nested too deeply",
+	}
+	for body, want := range cases {
+		var ce *contracttest.ContractError
+		require.ErrorAs(t, v.ValidateRequest(newRequest(body)), &ce, "%.20q", body)
+		require.Len(t, ce.Violations, 1)
+		assert.Equal(t, "the body is not JSON: "+want, ce.Violations[0].Message, "%.20q", body)
+	}
+}
+
+// TestValidatorReadsAtMost1MiB: a body of exactly 1 MiB is validated whole;
+// one byte more is refused before validation.
+func TestValidatorReadsAtMost1MiB(t *testing.T) {
+	t.Parallel()
+	v, err := contracttest.NewValidator()
+	require.NoError(t, err)
+	body := func(n int) string { // minimalBody padded to n bytes, ending in its }
+		pad := `{"pad":"",`
+		return pad[:len(pad)-2] + strings.Repeat("p", n-len(minimalBody)-len(pad)+1) + `",` + minimalBody[1:]
+	}
+	require.Len(t, body(1<<20), 1<<20)
+	assert.NoError(t, v.ValidateRequest(newRequest(body(1<<20))))
+	err = v.ValidateRequest(newRequest(body(1<<20 + 1)))
+	var ce *contracttest.ContractError
+	require.ErrorAs(t, err, &ce)
+	require.Len(t, ce.Violations, 1)
+	assert.Equal(t, "requestBody", ce.Violations[0].Rule)
+	assert.Contains(t, ce.Violations[0].Message, "exceeds 1048576 bytes")
+	assert.NoError(t, v.ValidateResponse(newRequest(minimalBody), response(200, "application/json", `{"link_token":"`+strings.Repeat("t", 1<<20-17)+`"}`)))
+}
