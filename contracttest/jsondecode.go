@@ -127,19 +127,8 @@ func (p *parser) object(depth int) (any, error) {
 			return nil, err
 		}
 		m[key] = v // the last of duplicate keys wins, as in encoding/json
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, p.fail()
-		}
-		switch p.data[p.i] {
-		case ',':
-			p.i++
-			p.space()
-		case '}':
-			p.i++
-			return m, nil
-		default:
-			return nil, p.fail()
+		if more, err := p.more('}'); !more {
+			return m, err
 		}
 	}
 }
@@ -158,21 +147,29 @@ func (p *parser) array(depth int) (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		p.space()
-		if p.i >= len(p.data) {
-			return nil, p.fail()
+		if more, err := p.more(']'); !more {
+			return a, err
 		}
+	}
+}
+
+// more steps past what follows a member or an element: a comma (another
+// comes) or the closing bracket (the container ends); anything else, or the
+// end of the data, is an error.
+func (p *parser) more(closing byte) (bool, error) {
+	p.space()
+	if p.i < len(p.data) {
 		switch p.data[p.i] {
 		case ',':
 			p.i++
 			p.space()
-		case ']':
+			return true, nil
+		case closing:
 			p.i++
-			return a, nil
-		default:
-			return nil, p.fail()
+			return false, nil
 		}
 	}
+	return false, p.fail()
 }
 
 func (p *parser) number() (any, error) {

@@ -285,6 +285,39 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 	}
 }
 
+// TestMockLogDecodesThePath: the logged path is decoded until no escape is
+// left; every hex digit, in either case, counts, and a '%' that does not
+// start two hex digits (at the end of the path too) is kept as it is.
+func TestMockLogDecodesThePath(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, target, want string
+	}{
+		{"digits at their ends", "/%2530%2539", "/09"},
+		{"lower-case letters at their ends", "/%253a%253f", "/:?"},
+		{"upper-case letters at their ends", "/%253A%253F", "/:?"},
+		{"the first digit at its ends", "/%2540%2539%2561%2546%2541", "/@9aFA"},
+		{"just outside the digits", "/%25/0%25:0%253/%253:", "/%/0%:0%3/%3:"},
+		{"just outside the letters", "/%25`0%25g0%25@0%25G0%253g%253G%253@%253`", "/%`0%g0%@0%G0%3g%3G%3@%3`"},
+		{"a percent at the end", "/x%25", "/x%"},
+		{"one digit at the end", "/x%254", "/x%4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			m := newMock(t, contracttest.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+			req := httptest.NewRequest(http.MethodPost, "http://mock"+tc.target, strings.NewReader(minimalBody))
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusNotFound, rec.Code)
+			var line struct{ Path string }
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+			assert.Equal(t, tc.want, line.Path)
+		})
+	}
+}
+
 // BenchmarkMockLogHugeEmail: a logged request whose email is 1 MB. The log
 // redacts a secret only where it can occur, so this costs what validating
 // the body costs (it took 10 s of CPU per request when every secret went

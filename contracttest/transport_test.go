@@ -133,6 +133,7 @@ func TestTransportClosesTheRequestBody(t *testing.T) {
 	}{
 		{"sent", srv.URL, minimalBody, false},
 		{"refused for breaking the spec", srv.URL, `{"categories":[]}`, true},
+		{"refused for exceeding 1 MiB, unread past it", srv.URL, `{"categories":["` + strings.Repeat("x", 1<<20) + `"]}`, true},
 		{"connection refused", gone.URL, minimalBody, true},
 	}
 	for _, tc := range cases {
@@ -153,5 +154,22 @@ func TestTransportClosesTheRequestBody(t *testing.T) {
 			assert.True(t, body.closed, "the caller's body was closed")
 			assert.Same(t, body, req.Body, "the caller's request is not modified")
 		})
+	}
+}
+
+// TestTransportRefusesARequestWithoutBody: a request without a body breaks
+// the spec (the body is required) and is refused, with nothing to close.
+func TestTransportRefusesARequestWithoutBody(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newMock(t))
+	t.Cleanup(srv.Close)
+	for _, body := range []io.Reader{nil, http.NoBody} {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", body)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer key")
+		_, err = contracttest.NewTransport(nil).RoundTrip(req)
+		var ce *contracttest.ContractError
+		require.ErrorAs(t, err, &ce, "%T", body)
+		assert.Equal(t, "request", ce.Side)
 	}
 }
