@@ -556,11 +556,6 @@ func equalFoldRune(a, b rune) bool {
 	return false
 }
 
-// sanitize makes server text safe to show on one line of a terminal or a
-// log: line and paragraph separators and other whitespace controls become
-// spaces; other control characters (escape sequences lose their ESC and
-// BEL), formatting characters (bidi overrides, zero-width characters) are
-// dropped; invalid UTF-8 becomes U+FFFD.
 // Printable returns s as it may be shown on a terminal or in a log: line
 // breaks (CR, LF, VT, FF, NEL, U+2028, U+2029) become spaces, and other
 // control and formatting characters (escape sequences, bidi overrides,
@@ -598,6 +593,7 @@ func Redact(s string, secrets ...string) string {
 	}
 }
 
+// sanitize is Printable, under the name the package's own code uses.
 func sanitize(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {

@@ -355,3 +355,26 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintable: what the one cleaner of server text (the errors', the
+// mock's log, the linktoken command's output) keeps, replaces and drops.
+func TestPrintable(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, in, want string }{
+		{"plain", "Invalid token.", "Invalid token."},
+		{"unicode letters kept", "Größe ✓ 日本", "Größe ✓ 日本"},
+		{"line breaks become spaces", "a\nb\rc\vd\fe\tf\u0085g\u2028h\u2029i", "a b c d e f g h i"},
+		{"CSI sequence loses its ESC", "\x1b[31mred\x1b[0m", "[31mred[0m"},
+		{"OSC sequence loses ESC and BEL", "\x1b]8;;http://evil\x07link", "]8;;http://evillink"},
+		{"C1 CSI and DEL dropped", "a\u009b2Jb\x7fc", "a2Jbc"},
+		{"bidi controls dropped", "\u202eabc\u202c \u2066x\u2069 \u200ey\u200f\u061c", "abc x y"},
+		{"NUL dropped", "a\x00b", "ab"},
+		{"invalid UTF-8 replaced", "a\xffb", "a\ufffdb"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, client.Printable(tc.in))
+		})
+	}
+}

@@ -138,7 +138,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	c, err := client.New(key, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, printable(err.Error()))
+		fmt.Fprintln(stderr, client.Printable(err.Error()))
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -153,9 +153,9 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return exitOK
 	}
 	// The token is the server's: printed as one clean line.
-	fmt.Fprintln(stdout, printable(tok.LinkToken))
+	fmt.Fprintln(stdout, client.Printable(tok.LinkToken))
 	if tok.MagicLinkURL != "" {
-		fmt.Fprintln(stdout, printable(tok.MagicLinkURL))
+		fmt.Fprintln(stdout, client.Printable(tok.MagicLinkURL))
 	}
 	return exitOK
 }
@@ -178,7 +178,7 @@ func reportInvalid(stderr io.Writer, cmd *command, err error) int {
 		return cmd.usageError(stderr, "%v", err)
 	}
 	for _, v := range verr.Violations {
-		fmt.Fprintf(stderr, "linktoken: %s\n", printable(describe(v)))
+		fmt.Fprintf(stderr, "linktoken: %s\n", client.Printable(describe(v)))
 	}
 	if verr.Omitted > 0 {
 		fmt.Fprintf(stderr, "linktoken: and %d more\n", verr.Omitted)
@@ -190,7 +190,7 @@ func reportInvalid(stderr io.Writer, cmd *command, err error) int {
 // reportError prints an error of CreateLinkToken and returns the exit code.
 // An API error is a short block: the error line, then the status, the
 // request id, the reason and each problem once. Everything the server
-// wrote goes through printable.
+// wrote goes through client.Printable.
 func reportError(stderr io.Writer, cmd *command, err error) int {
 	var verr *client.ValidationError
 	if errors.As(err, &verr) {
@@ -198,7 +198,7 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 	}
 	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) {
-		fmt.Fprintln(stderr, printable(err.Error()))
+		fmt.Fprintln(stderr, client.Printable(err.Error()))
 		return exitError
 	}
 	line := "linktoken: create link token failed"
@@ -212,13 +212,13 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 	}
 	fmt.Fprintf(stderr, "status: %s\n", status)
 	if apiErr.RequestID != "" {
-		fmt.Fprintf(stderr, "request id: %s\n", printable(apiErr.RequestID))
+		fmt.Fprintf(stderr, "request id: %s\n", client.Printable(apiErr.RequestID))
 	}
 	if apiErr.Reason != "" {
-		fmt.Fprintf(stderr, "reason: %s\n", printable(apiErr.Reason))
+		fmt.Fprintf(stderr, "reason: %s\n", client.Printable(apiErr.Reason))
 	}
 	for _, p := range apiErr.Problems {
-		fmt.Fprintf(stderr, "problem: %s\n", printable(p.String()))
+		fmt.Fprintf(stderr, "problem: %s\n", client.Printable(p.String()))
 	}
 	if apiErr.RetryAfter > 0 {
 		fmt.Fprintf(stderr, "retry after: %s\n", apiErr.RetryAfter)

@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mergelink/linktoken/client"
 )
 
 // Exit codes.
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", printable(args[0]), usage)
+	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", client.Printable(args[0]), usage)
 	return exitUsage
 }
 
@@ -111,7 +113,7 @@ func (c *command) parse(args []string, stdout, stderr io.Writer) (int, bool) {
 // usageError prints one error and the command's usage line, and returns
 // exitUsage.
 func (c *command) usageError(stderr io.Writer, format string, args ...any) int {
-	fmt.Fprintf(stderr, "linktoken: %s\n", printable(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(stderr, "linktoken: %s\n", client.Printable(fmt.Sprintf(format, args...)))
 	c.usageLine(stderr)
 	return exitUsage
 }
