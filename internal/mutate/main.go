@@ -10,7 +10,7 @@
 // its documentation (mockmutants.go). The checks, cheapest first: the spec
 // still loads (openapi.Parse), check-generated (gen/ and
 // client/models.gen.go are what the mutated spec generates), the breaking
-// check (cmd/specdiff with openapi/allowed-breaking.txt, as "make breaking"),
+// check (cmd/specdiff against the unmutated spec, as "make breaking"),
 // then the tests of openapi, client, contracttest and cmd/linktoken.
 //
 // The test binaries are built once, through go's -overlay (nothing on disk

@@ -2,7 +2,8 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -115,10 +116,5 @@ func requestRules(root *yaml.Node) ([]string, error) {
 	if err := walk(schema); err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(rules))
-	for r := range rules {
-		out = append(out, r)
-	}
-	sort.Strings(out)
-	return out, nil
+	return slices.Sorted(maps.Keys(rules)), nil
 }

@@ -200,7 +200,7 @@ FAIL
 	assert.Equal(t, []string{"TestContract", "ExampleWithScript"}, topLevel(out))
 	assert.Equal(t, "TestLimitsMatchSpec", failedTests("--- FAIL: TestLimitsMatchSpec (0.00s)\nFAIL\n"))
 	assert.Equal(t, "timeout", failedTests("panic: test timed out after 2m0s\n"))
-	assert.Equal(t, "panic: panic: boom", failedTests("panic: boom\n\ngoroutine 1\n"))
+	assert.Equal(t, "panic: boom", failedTests("panic: boom\n\ngoroutine 1\n"))
 }
 
 func TestReport(t *testing.T) {
