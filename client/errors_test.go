@@ -120,7 +120,7 @@ func TestErrorBody(t *testing.T) {
 		{"a JSON string alone", ` "just text" `, `"just text"`},
 		{"two JSON values are text", `{} {}`, `{} {}`},
 		{"JSON nested 64 deep is re-encoded",
-			strings.Repeat("[", 64) + strings.Repeat("]", 64),
+			strings.Repeat("[ ", 64) + strings.Repeat("]", 64),
 			strings.Repeat("[", 64) + strings.Repeat("]", 64)},
 		{"JSON nested 65 deep is text",
 			strings.Repeat("[ ", 65) + strings.Repeat("]", 65),

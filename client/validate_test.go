@@ -171,6 +171,7 @@ func TestValidationErrorIsOneCleanLine(t *testing.T) {
 		assert.NotContains(t, shown, "\x1b")
 		assert.NotContains(t, shown, "\u2028")
 		assert.Equal(t, 1, strings.Count(strings.TrimSuffix(shown, "\n"), "\n")+1, "one line: %q", shown)
+		assertOneCleanLine(t, strings.TrimSuffix(shown, "\n"))
 	}
 	assert.Contains(t, err.Error(), "/category_common_model_scopes/hris [31mstatus: 200")
 	assert.Contains(t, buf.String(), "fields=[category_common_model_scopes]")
@@ -318,9 +319,15 @@ func TestViolationOrder(t *testing.T) {
 		{"indexes by number, whatever the values", Violation{Pointer: "/categories/2", Value: "b"}, Violation{Pointer: "/categories/10", Value: "a"}},
 		{"indexes after an empty key", Violation{Pointer: "/s//9/m"}, Violation{Pointer: "/s//10/m"}},
 		{"a leading zero is text, not an index", Violation{Pointer: "/c/01"}, Violation{Pointer: "/c/2"}},
-		{"zero is an index", Violation{Pointer: "/c/0"}, Violation{Pointer: "/c/10"}},
+		{"zero sorts first", Violation{Pointer: "/c/0"}, Violation{Pointer: "/c/10"}},
 		{"a prefix first", Violation{Pointer: "/c"}, Violation{Pointer: "/c/0"}},
-		{"then where, rule, message and value", Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "2"},
+		{"then where", Violation{Pointer: "/c", In: "body", Rule: "z", Message: "z", Value: "z"},
+			Violation{Pointer: "/c", In: "header", Rule: "a", Message: "a", Value: "a"}},
+		{"then rule", Violation{Pointer: "/c", In: "body", Rule: "b", Message: "z", Value: "z"},
+			Violation{Pointer: "/c", In: "body", Rule: "c", Message: "a", Value: "a"}},
+		{"then message", Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "z"},
+			Violation{Pointer: "/c", In: "body", Rule: "b", Message: "n", Value: "a"}},
+		{"then value", Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "2"},
 			Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "3"}},
 	}
 	for _, tc := range cases {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
@@ -17,7 +18,10 @@ import (
 // retries, and the transport checks every request and response against the
 // spec.
 func Example() {
-	mock, err := contracttest.NewMock(contracttest.WithScript(contracttest.Step{Status: 429, RetryAfter: "0"}))
+	var calls atomic.Int32
+	mock, err := contracttest.NewMock(
+		contracttest.WithScript(contracttest.Step{Status: 429, RetryAfter: "0"}),
+		contracttest.OnRequest(func(*http.Request, []byte) { calls.Add(1) }))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -44,15 +48,15 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(tok.LinkToken != "", strings.HasPrefix(tok.MagicLinkURL, "https://"))
+	fmt.Println(tok.LinkToken != "", strings.HasPrefix(tok.MagicLinkURL, "https://"), calls.Load(), "attempts")
 
 	// A request that breaks the spec never reaches the mock.
 	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{})
 	var verr *client.ValidationError
-	fmt.Println(errors.As(err, &verr), verr.Fields())
+	fmt.Println(errors.As(err, &verr), verr.Fields(), calls.Load(), "attempts")
 	// Output:
-	// true true
-	// true [categories end_user_email_address end_user_organization_name end_user_origin_id]
+	// true true 2 attempts
+	// true [categories end_user_email_address end_user_organization_name end_user_origin_id] 2 attempts
 }
 
 // A server whose answer breaks the spec: the transport fails the call after

@@ -673,9 +673,7 @@ func TestMockMessages(t *testing.T) {
 func TestMockRefusesBodiesOver1MiB(t *testing.T) {
 	t.Parallel()
 	m := newMock(t)
-	pad := func(n int) string {
-		return `{"pad":"` + strings.Repeat("p", n-len(minimalBody)-len(`"pad":"",`)) + `",` + minimalBody[1:]
-	}
+	pad := paddedBody
 	require.Len(t, pad(1<<20), 1<<20)
 	assert.Equal(t, 200, answer(t, m, pad(1<<20)).Code)
 	rec := answer(t, m, pad(1<<20+1))

@@ -110,10 +110,18 @@ func TestTransportDoesNotModifyTheRequest(t *testing.T) {
 	assert.Equal(t, headers, req.Header)
 }
 
-// closeRecorder is a request body that records whether it was closed.
+// closeRecorder is a request body that records how much was read of it
+// and whether it was closed.
 type closeRecorder struct {
-	io.Reader
+	r      io.Reader
+	read   int
 	closed bool
+}
+
+func (c *closeRecorder) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
 }
 
 func (c *closeRecorder) Close() error { c.closed = true; return nil }
@@ -139,7 +147,7 @@ func TestTransportClosesTheRequestBody(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			body := &closeRecorder{Reader: strings.NewReader(tc.body)}
+			body := &closeRecorder{r: strings.NewReader(tc.body)}
 			req, err := http.NewRequest(http.MethodPost, tc.url+"/link-token", body)
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
@@ -152,6 +160,7 @@ func TestTransportClosesTheRequestBody(t *testing.T) {
 				resp.Body.Close()
 			}
 			assert.True(t, body.closed, "the caller's body was closed")
+			assert.LessOrEqual(t, body.read, 1<<20+1, "read no further than the bound")
 			assert.Same(t, body, req.Body, "the caller's request is not modified")
 		})
 	}
@@ -167,9 +176,12 @@ func TestTransportRefusesARequestWithoutBody(t *testing.T) {
 		req, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", body)
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer key")
+		req.Header.Set("Content-Type", "application/json")
 		_, err = contracttest.NewTransport(nil).RoundTrip(req)
 		var ce *contracttest.ContractError
 		require.ErrorAs(t, err, &ce, "%T", body)
 		assert.Equal(t, "request", ce.Side)
+		require.Len(t, ce.Violations, 1)
+		assert.Equal(t, "a request body is required", ce.Violations[0].Message)
 	}
 }

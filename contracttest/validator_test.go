@@ -199,7 +199,6 @@ func TestOversizedBodiesStayReadable(t *testing.T) {
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer key")
-	getBody := req.GetBody
 	err = v.ValidateRequest(req)
 	var ce *contracttest.ContractError
 	require.ErrorAs(t, err, &ce)
@@ -209,7 +208,7 @@ func TestOversizedBodiesStayReadable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, big, string(rest), "the request body is whole")
 	require.NotNil(t, req.GetBody)
-	again, err := getBody()
+	again, err := req.GetBody()
 	require.NoError(t, err)
 	all, _ := io.ReadAll(again)
 	assert.Len(t, all, len(big), "GetBody is left as it was")
@@ -274,10 +273,7 @@ func TestValidatorReadsAtMost1MiB(t *testing.T) {
 	t.Parallel()
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
-	body := func(n int) string { // minimalBody padded to n bytes, ending in its }
-		pad := `{"pad":"",`
-		return pad[:len(pad)-2] + strings.Repeat("p", n-len(minimalBody)-len(pad)+1) + `",` + minimalBody[1:]
-	}
+	body := paddedBody
 	require.Len(t, body(1<<20), 1<<20)
 	assert.NoError(t, v.ValidateRequest(newRequest(body(1<<20))))
 	err = v.ValidateRequest(newRequest(body(1<<20 + 1)))
@@ -287,4 +283,9 @@ func TestValidatorReadsAtMost1MiB(t *testing.T) {
 	assert.Equal(t, "requestBody", ce.Violations[0].Rule)
 	assert.Contains(t, ce.Violations[0].Message, "exceeds 1048576 bytes")
 	assert.NoError(t, v.ValidateResponse(newRequest(minimalBody), response(200, "application/json", `{"link_token":"`+strings.Repeat("t", 1<<20-17)+`"}`)))
+}
+
+// paddedBody is minimalBody padded to n bytes with a "pad" member first.
+func paddedBody(n int) string {
+	return `{"pad":"` + strings.Repeat("p", n-len(minimalBody)-len(`"pad":"",`)) + `",` + minimalBody[1:]
 }

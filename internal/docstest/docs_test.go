@@ -26,7 +26,7 @@ var (
 )
 
 // TestDocumentedTestsExist: every Test, Fuzz, Benchmark or Example named in
-// the Markdown files, the Makefile or the comments of any Go file is
+// the Markdown files, the Makefile or the comments of any non-test Go file is
 // defined in a _test.go file of this repository.
 func TestDocumentedTestsExist(t *testing.T) {
 	t.Parallel()
