@@ -642,14 +642,15 @@ func (g *valueGen) anyValue(depth int) any {
 }
 
 // lossyType is a Go type that loses what TestRoundTrip must notice: an
-// omitempty false and 0, a null, an unknown field, and a value its decoder
-// rewrites.
+// omitempty false and 0, a null, an unknown field, a value its decoder
+// rewrites, and a field it never decodes (whatever its value).
 type lossyType struct {
 	Flag  bool          `json:"flag,omitempty"`
 	Count int           `json:"count,omitempty"`
 	Name  *string       `json:"name,omitempty"`
 	Email rewritingText `json:"email"`
 	Kept  bool          `json:"kept"`
+	Gone  string        `json:"-"`
 }
 
 // rewritingText keeps only the address of "Name <address>", as
@@ -675,7 +676,8 @@ func TestRoundTripFindsLosses(t *testing.T) {
 	spec := []byte(`{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{},
 "components":{"schemas":{"Lossy":{"type":"object","properties":{
 "flag":{"type":"boolean"},"count":{"type":"integer","default":5},"name":{"type":"string","nullable":true},
-"email":{"type":"string","format":"email"},"kept":{"type":"boolean","default":false}}}}}}`)
+"email":{"type":"string","format":"email"},"kept":{"type":"boolean","default":false},
+"gone":{"type":"string","default":"auto"}}}}}}`)
 	doc, err := openapi3.NewLoader().LoadFromData(spec)
 	require.NoError(t, err)
 	sr := doc.Components.Schemas["Lossy"]
@@ -693,6 +695,9 @@ func TestRoundTripFindsLosses(t *testing.T) {
 		{`{"other":1,"kept":true,"email":""}`, []string{"Lossy (the value): unknown field dropped"}},
 		{`{"kept":true,"email":"Bob <bob@x.io>"}`, []string{"Lossy /email: changed"}},
 		{`{"email":""}`, []string{"Lossy /kept: added"}},
+		{`{"gone":"x","kept":true,"email":""}`, []string{"Lossy /gone: dropped"}},
+		{`{"gone":"auto","kept":true,"email":""}`, []string{"Lossy /gone: default dropped"}},
+		{`{"gone":"","kept":true,"email":""}`, []string{"Lossy /gone: zero value dropped"}},
 	}
 	for _, tc := range cases {
 		var got []string
