@@ -75,9 +75,12 @@
 //   - A failure to connect is retried: refused, unreachable, a dial timeout,
 //     a temporary DNS failure. net/http dials before it writes a byte, and
 //     resends by itself only a request of which nothing was written.
-//   - A pooled connection the server had already closed ("server closed idle
-//     connection") is retried: net/http closes it before writing the request.
-//   - Nothing else is retried. Permanent failures: "no such host", a
+//   - An HTTP/2 stream the server did not process is retried: reset with
+//     REFUSED_STREAM, or above the last-stream-id of a GOAWAY (RFC 9113).
+//   - Nothing else is retried, "server closed idle connection" included:
+//     net/http reports it after writing the request too (golang/go#19943),
+//     and resends by itself, before it reaches the client, a request of
+//     which it wrote nothing. Permanent failures: "no such host", a
 //     certificate that does not verify, an invalid header, a redirect that
 //     was not followed, any other status, a response that breaks the
 //     contract, an error of the caller's RoundTripper. Failures after the
@@ -85,6 +88,12 @@
 //     response): Merge may have created the token, and a second one is not
 //     worth the risk; the caller, who knows whether the end user is still
 //     waiting, decides.
+//
+// net/http never sends a request again by itself: the client hands it each
+// attempt without a GetBody, so the HTTP/2 transport cannot resend a POST
+// after a reset or a GOAWAY, nor the HTTP/1 transport after a reused
+// connection closed, whatever headers the request carries. Every resend is
+// the policy's, counted against WithMaxRetries and after its wait.
 //
 // Waits are full-jitter exponential backoff from 250 ms, capped at 5 s, or
 // the server's Retry-After (seconds or an HTTP date) when given. A

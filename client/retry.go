@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -30,11 +31,22 @@ const (
 	maxRetryAfter = 30 * time.Second
 )
 
-// errServerClosedIdle is net/http's text for a keep-alive connection the
-// server closed before the request was handed to it: net/http closes the
-// connection before writing, so nothing was sent. net/http does not export
-// the error.
-const errServerClosedIdle = "http: server closed idle connection"
+// notProcessedHTTP2 matches, whole, the errors of net/http's HTTP/2
+// transport for a stream the server did not process (RFC 9113 sections 6.8
+// and 8.7): reset with REFUSED_STREAM, or above the last-stream-id of a
+// GOAWAY. The transport would resend such a request by itself; without a
+// GetBody (see sendOnce) it returns these errors instead. net/http exports
+// neither error, so they are matched by their text, anchored at both ends
+// so that no text a server sends can make a match; if a Go release changes
+// the text, the failure is not retried, and TestNeverSentTwiceOverHTTP2
+// fails.
+var notProcessedHTTP2 = regexp.MustCompile(`^(?:` +
+	`http2: Transport: cannot retry err \[(?:` +
+	`stream error: stream ID \d+; REFUSED_STREAM; received from peer|` +
+	`http2: Transport received Server's graceful shutdown GOAWAY` +
+	`)\] after Request\.Body was written; define Request\.GetBody to avoid this error|` +
+	`http2: Transport received GOAWAY from server ErrCode:[A-Z_0-9]+` +
+	`)$`)
 
 // retryable reports whether a status is worth retrying.
 func retryable(status int) bool {
@@ -53,8 +65,9 @@ func retryable(status int) bool {
 //   - "dial": the connection was never made (refused, unreachable, a dial
 //     timeout, a temporary DNS failure): net/http dials before it writes,
 //     and retries by itself only when nothing was written;
-//   - "server closed idle connection": net/http found the pooled connection
-//     closed before handing it the request.
+//   - "http2 not processed": an HTTP/2 server refused the stream
+//     (REFUSED_STREAM) or sent a GOAWAY whose last-stream-id is below it:
+//     by RFC 9113, it did not process the request.
 //
 // Everything else is not retried, for one of two reasons. It is permanent:
 // "no such host", a certificate that does not verify, an invalid request, a
@@ -78,8 +91,8 @@ func safeToResend(err error) (class string, safe bool) {
 		return "tls certificate", false
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		return "dial", true
-	case isServerClosedIdle(err):
-		return "server closed idle connection", true
+	case notProcessedByHTTP2(err):
+		return "http2 not processed", true
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout", false
 	}
@@ -95,9 +108,11 @@ func isCertificateError(err error) bool {
 		errors.As(err, &hostname) || errors.As(err, &invalid)
 }
 
-func isServerClosedIdle(err error) bool {
+// notProcessedByHTTP2 reports whether err, or an error it wraps, is one of
+// notProcessedHTTP2's.
+func notProcessedByHTTP2(err error) bool {
 	for ; err != nil; err = errors.Unwrap(err) {
-		if err.Error() == errServerClosedIdle {
+		if notProcessedHTTP2.MatchString(err.Error()) {
 			return true
 		}
 	}

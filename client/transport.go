@@ -59,6 +59,10 @@ func withRedirectPolicy(hc *http.Client) *http.Client {
 		cp.Timeout = defaultTimeout
 		cp.Transport = defaultTransport()
 	}
+	if cp.Transport == nil {
+		cp.Transport = http.DefaultTransport
+	}
+	cp.Transport = sendOnce{cp.Transport}
 	next := cp.CheckRedirect
 	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		first := via[0]
@@ -71,6 +75,40 @@ func withRedirectPolicy(hc *http.Client) *http.Client {
 		return nil
 	}
 	return &cp
+}
+
+// sendOnce is the last layer of the client's own above the transport: it
+// hands each request down without its GetBody, so that net/http can never
+// send a request's body a second time by itself. net/http resends a
+// request whose body it can rewind (GetBody set, as http.NewRequest sets
+// it) in two cases that are not safe for a POST that creates a token:
+//
+//   - HTTP/2: after a stream reset with PROTOCOL_ERROR, as after
+//     REFUSED_STREAM or a GOAWAY, immediately and up to 7 times per
+//     connection, and on a fresh connection each time the old one is gone
+//     (a server that read a whole POST and reset it got it a thousand
+//     times in two seconds);
+//   - HTTP/1: on a reused connection the server closed after reading the
+//     request, when the request carries an Idempotency-Key header
+//     (Request.isReplayable).
+//
+// Without GetBody, net/http resends only a request of which it has read
+// nothing (an HTTP/2 connection that could not take the stream), and
+// returns every other failure to the retry policy, which resends only what
+// provably never reached the server (see safeToResend), after its backoff
+// and within its count. The client's own redirects still rewind the body:
+// http.Client follows a 307 or 308 with the GetBody of the request it was
+// given, above this layer. A RoundTripper given with WithHTTPClient that
+// sets GetBody again gives net/http its resends back.
+type sendOnce struct{ next http.RoundTripper }
+
+func (t sendOnce) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.GetBody != nil {
+		once := *r // a shallow copy: RoundTrip must not change r
+		once.GetBody = nil
+		r = &once
+	}
+	return t.next.RoundTrip(r)
 }
 
 // sameOrigin reports whether a and b have the same scheme, host and port

@@ -106,8 +106,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	*out = *req
 	switch {
 	case body != nil:
+		// GetBody stays the request's own: under the client it is nil, so
+		// that net/http never sends the body again by itself.
 		out.Body = io.NopCloser(bytes.NewReader(body))
-		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		out.ContentLength = int64(len(body))
 	case rc != nil:
 		out.Body = rc // recorded as too large: sent whole
