@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"time"
+
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // Exported for the tests of package client_test only.
@@ -11,7 +13,7 @@ import (
 // jitter instead of the random source, and now instead of time.Now.
 func WithRetryClock(sleep func(context.Context, time.Duration) error, jitter func(int64) int64, now func() time.Time) Option {
 	return func(s *settings) error {
-		s.retry.sleep, s.retry.jitter, s.retry.now = sleep, jitter, now
+		s.clock = clock{sleep: sleep, jitter: jitter, now: now}
 		return nil
 	}
 }
@@ -34,24 +36,24 @@ var Limits = map[string]int{
 	"maximum":   maxExpiryMinsMagicLink,
 }
 
-// Retry policy constants.
+// Retry policy and bounds.
 const (
 	MaxRetryAfter  = maxRetryAfter
 	MaxBodyBytes   = maxBodyBytes
 	DefaultTimeout = defaultTimeout
+	MaxShownText   = maxShownText
 )
 
 // AttemptTimeout is the per-attempt timeout of c's HTTP client.
-func AttemptTimeout(c *Client) time.Duration { return c.core.retry.client().Timeout }
+func AttemptTimeout(c *Client) time.Duration { return c.conf.sender().timeout }
 
-// CleanText is what an error keeps of one server string, and
-// CleanTextWhole the same computed on the whole string, without the
-// shortcut for long ones.
-func CleanText(key, email, s string) string { return newRedactor(key, email).text(s) }
-func CleanTextWhole(key, email, s string) string {
-	r := newRedactor(key, email)
-	return truncate(r.scrub(sanitize(s)), maxShownText)
+// CleanText is what an error keeps of one server string, for a call whose
+// secrets are key and email; CleanTextWhole the same computed on the whole
+// string, without the bound on what is read.
+func CleanText(key, email, s string) string {
+	return (&call{client: &conf{apiKey: func() string { return key }}, ctx: context.Background(), secrets: []string{email}}).cleaner().text(s)
 }
-
-// ModuleVersion exposes moduleVersion.
-var ModuleVersion = moduleVersion
+func CleanTextWhole(key, email, s string) string {
+	red := shared.NewRedactor(key, email)
+	return shared.Truncate(red.Redact(shared.Printable(shared.Unescape(s))), maxShownText)
+}

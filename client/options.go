@@ -1,86 +1,113 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
-// Option configures a Client. Options that can be wrong make New return an
-// error rather than failing later.
+// Option configures a Client, given to New, or one call, given to a method
+// such as CreateLinkToken; a call's options win over the client's for that
+// call. Each option's doc says where it applies. One given where it does
+// not apply (WithRegion to a call, say) makes New or the call return an
+// *OptionError before anything is sent, as does an option with a bad value.
 type Option func(*settings) error
 
-// settings are what the options set; New turns them into a Client.
+// settings are what the options set: New keeps the client's, and each call
+// starts from a copy of them.
 type settings struct {
+	// call is true while a call's options are applied.
+	call bool
+
 	region     Region
 	category   Category
 	baseURL    string
 	httpClient *http.Client
 	userAgent  string
 	logger     *slog.Logger
-	// retry is the retry policy; New gives it the HTTP client. Its waits
-	// are replaced only by this package's tests.
-	retry retryPolicy
+
+	maxRetries     int
+	attemptTimeout time.Duration
+
+	// clock is the retry policy's clock; only this package's tests change
+	// it.
+	clock clock
 }
 
-// OptionError is an option New refused: which option, and why. Its message
-// is "linktoken: <Option>: <reason>"; a program that took the value from
-// elsewhere (a flag, a variable) names that instead with errors.As and Err.
-type OptionError struct {
-	// Option is the option's name, such as "WithBaseURL".
-	Option string
-	// Err says why, without the option's name.
-	Err error
+// apply applies opts to s, skipping nil ones.
+func (s *settings) apply(opts []Option) error {
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Error returns "linktoken: <Option>: <reason>".
-func (e *OptionError) Error() string { return "linktoken: " + e.Option + ": " + e.Err.Error() }
-
-// Unwrap returns Err.
-func (e *OptionError) Unwrap() error { return e.Err }
-
-func optionError(option, format string, args ...any) error {
-	return &OptionError{Option: option, Err: fmt.Errorf(format, args...)}
+// clientOnly refuses an option given to one call that only a Client can
+// take.
+func clientOnly(option string, s *settings) error {
+	if s.call {
+		return optionError(option, "applies to New, not to one call")
+	}
+	return nil
 }
 
-// WithRegion selects the Merge region whose server the client calls. The
-// default is RegionUS. An unknown region makes New fail.
+// WithRegion selects the Merge region whose server the client calls (New
+// only). The default is RegionUS. An unknown region makes New fail.
 func WithRegion(r Region) Option {
 	return func(s *settings) error {
-		if r.BaseURL() == "" {
-			return optionError("WithRegion", "unknown region %q (valid: %s)", string(r), validRegions())
+		if err := clientOnly("WithRegion", s); err != nil {
+			return err
+		}
+		if _, ok, _ := serverURL(r, ""); !ok {
+			return &OptionError{Option: "WithRegion", Err: errors.New(strings.TrimPrefix(unknownRegion(string(r)).Error(), "client: "))}
 		}
 		s.region = r
 		return nil
 	}
 }
 
-// WithCategoryAPI sends requests to one category's API of the region, such as
-// /api/hris/v1 for CategoryHRIS, instead of the default mktg API: POST
-// /link-token is the same under each, so a team that integrates HRIS can
-// call the API whose reference it reads. An unknown category makes New fail.
-// WithBaseURL wins over it.
+// WithCategoryAPI sends requests to one category's API of the region, such
+// as /api/hris/v1 for CategoryHRIS, instead of the default mktg API (New
+// only): every operation is the same under each, so a team that integrates
+// HRIS can call the API whose reference it reads. An unknown category makes
+// New fail. WithBaseURL wins over it.
 func WithCategoryAPI(c Category) Option {
 	return func(s *settings) error {
+		if err := clientOnly("WithCategoryAPI", s); err != nil {
+			return err
+		}
 		if !c.Valid() {
-			return optionError("WithCategoryAPI", "unknown category %q (valid: %s)", string(c), joinValues(CategoryValues()))
+			return optionError("WithCategoryAPI", "unknown category %s (valid: %s)", shared.Quote(string(c)), shared.JoinValues(CategoryValues()))
 		}
 		s.category = c
 		return nil
 	}
 }
 
-// WithBaseURL sends requests to baseURL instead of the region's server: a
-// mock, a proxy or a staging host. It must be https, except for loopback
-// hosts (localhost, 127.0.0.0/8, ::1), which may use http. It wins over
-// WithRegion.
+// WithBaseURL sends requests to baseURL instead of the region's server (New
+// only): a mock, a proxy or a staging host. It must be an absolute https URL
+// without credentials, query or fragment; http is allowed for loopback
+// hosts only (localhost, 127.0.0.0/8, ::1). It wins over WithRegion and
+// WithCategoryAPI.
 func WithBaseURL(baseURL string) Option {
 	return func(s *settings) error {
-		if err := checkBaseURL(baseURL); err != nil {
+		if err := clientOnly("WithBaseURL", s); err != nil {
 			return err
+		}
+		if err := baseURLProblem(baseURL); err != nil {
+			return &OptionError{Option: "WithBaseURL", Err: err}
 		}
 		s.baseURL = strings.TrimRight(baseURL, "/")
 		return nil
@@ -88,16 +115,21 @@ func WithBaseURL(baseURL string) Option {
 }
 
 // WithHTTPClient sends requests with c instead of a default client with a
-// 60-second timeout per attempt. The client is copied, never changed. The
-// copy checks every redirect against the package's redirect policy before
-// c's own CheckRedirect: a redirect that changes the scheme, host or port, or
-// turns the POST into a GET, is not followed, and at most 3 are followed;
-// the 3xx response is returned as an *APIError with its Location. So the API
-// key never leaves the origin of the base URL, whatever c would do. An error
-// of c's Transport is returned after one attempt, unless it is a failure to
-// connect (see the package doc), wrapped so that errors.As finds it.
+// 60-second timeout per attempt (New only). The client is copied, never
+// changed. Its redirects are the package's: a 307 or 308 to the same origin
+// is followed (at most 3), and c's CheckRedirect is asked too; any other is
+// returned as an *APIError with its Location, so the API key never leaves
+// the origin of the base URL. Its Transport gets each attempt without a
+// GetBody, so that it never sends a request again by itself (see the
+// package doc); a Transport that sets GetBody again gives net/http its
+// resends back. With an http:// base URL (loopback only), a Transport that
+// would send the requests through a proxy on another host is refused: the
+// proxy would see the API key in clear text.
 func WithHTTPClient(c *http.Client) Option {
 	return func(s *settings) error {
+		if err := clientOnly("WithHTTPClient", s); err != nil {
+			return err
+		}
 		if c == nil {
 			return optionError("WithHTTPClient", "nil *http.Client")
 		}
@@ -106,25 +138,45 @@ func WithHTTPClient(c *http.Client) Option {
 	}
 }
 
-// WithMaxRetries sets how many times a failed request is retried (default 2;
-// 0 disables retries). Only 429, 500, 502, 503 and 504 answers, and failures
-// where the request provably never reached the server, are retried (see the
-// package doc). A negative count makes New fail.
+// WithMaxRetries sets how many times a failed attempt is retried (default
+// 2; 0 disables retries), for the client or for one call. Only 429, 500,
+// 502, 503 and 504 answers, and failures where the request provably never
+// reached the server, are retried (see the package doc). A negative count
+// is refused.
 func WithMaxRetries(n int) Option {
 	return func(s *settings) error {
 		if n < 0 {
 			return optionError("WithMaxRetries", "negative retry count %d", n)
 		}
-		s.retry.maxRetries = n
+		s.maxRetries = n
+		return nil
+	}
+}
+
+// WithAttemptTimeout bounds each attempt (the request, its redirects and
+// reading the response) to d, for the client or for one call; the context
+// still bounds the whole call, retries and waits included. An attempt cut
+// short by it after the request was written is not retried. The default is
+// no bound beyond the HTTP client's own (60 seconds for the default
+// client). A d of 0 or less is refused.
+func WithAttemptTimeout(d time.Duration) Option {
+	return func(s *settings) error {
+		if d <= 0 {
+			return optionError("WithAttemptTimeout", "must be more than 0, got %s", d)
+		}
+		s.attemptTimeout = d
 		return nil
 	}
 }
 
 // WithUserAgent appends ua to the default User-Agent
-// "github.com/mergelink/linktoken/<version> go/<version>". It must be
-// printable ASCII; anything else makes New fail.
+// "github.com/mergelink/linktoken/<version> go/<version>" (New only). It
+// must be printable ASCII; anything else makes New fail.
 func WithUserAgent(ua string) Option {
 	return func(s *settings) error {
+		if err := clientOnly("WithUserAgent", s); err != nil {
+			return err
+		}
 		ua = strings.TrimSpace(ua)
 		if err := checkHeaderText("user agent", ua, true); err != nil {
 			return &OptionError{Option: "WithUserAgent", Err: err}
@@ -136,10 +188,15 @@ func WithUserAgent(ua string) Option {
 
 // WithLogger logs, at debug level, each retry (the attempt, the status or
 // the class of failure, the wait) and how each call ended (the status or
-// class, the attempts, the latency), with the method, host and path. It
-// never logs the key, the end user's email, a token, a header or a body.
+// class, the attempts, the latency), with the method, the host and the
+// operation's path as the spec writes it (/account-token/{public_token}),
+// for the client (New only). It never logs the key, the end user's email, a
+// token, an idempotency key, a header or a body.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
+		if err := clientOnly("WithLogger", s); err != nil {
+			return err
+		}
 		if l == nil {
 			return optionError("WithLogger", "nil *slog.Logger")
 		}
@@ -148,9 +205,17 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// clock is what the retry policy waits with: sleep waits for d or until ctx
+// is done, jitter returns a value in [0, n), now is the time.
+type clock struct {
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(n int64) int64
+	now    func() time.Time
+}
+
 // checkHeaderText accepts printable ASCII, and spaces when spaces is true:
-// what a header value of ours may hold. Its error names the first bad byte's
-// position and kind, never the value, which may be the key.
+// what a header value of ours may hold. Its error names the first bad
+// byte's position and kind, never the value, which may be a secret.
 func checkHeaderText(what, v string, spaces bool) error {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
@@ -172,15 +237,9 @@ func checkHeaderText(what, v string, spaces bool) error {
 	return nil
 }
 
-// checkBaseURL accepts an absolute https URL, or http on a loopback host. Its
-// errors never quote the URL's credentials.
-func checkBaseURL(raw string) error {
-	if err := baseURLProblem(raw); err != nil {
-		return &OptionError{Option: "WithBaseURL", Err: err}
-	}
-	return nil
-}
-
+// baseURLProblem accepts an absolute https URL, or http on a loopback host,
+// without credentials, query or fragment. Its errors show the URL without
+// credentials, bounded.
 func baseURLProblem(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -189,20 +248,21 @@ func baseURLProblem(raw string) error {
 	if u.User != nil {
 		return errors.New("the URL must not contain credentials")
 	}
-	if u.Host == "" {
-		return fmt.Errorf("%q has no host", u.Redacted())
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q must not have a query or fragment", u.Redacted())
-	}
-	switch u.Scheme {
-	case "https":
+	shown := shared.Quote(u.Redacted())
+	switch {
+	case u.Host == "":
+		return fmt.Errorf("%s has no host", shown)
+	case strings.ContainsAny(raw, "?#"):
+		// Even an empty query or fragment ("https://h/api?"): the
+		// generated client resolves the operation's path against the URL,
+		// and would drop its last segment.
+		return fmt.Errorf("%s must not have a query or fragment", shown)
+	case u.Scheme == "https":
 		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return fmt.Errorf("%q: plain http is allowed only for loopback hosts; use https", u.Redacted())
+	case u.Scheme == "http" && shared.IsLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s: plain http is allowed only for loopback hosts; use https", shown)
 	}
-	return fmt.Errorf("%q: scheme must be https", u.Redacted())
+	return fmt.Errorf("%s: scheme must be https", shown)
 }

@@ -1,21 +1,24 @@
 package client
 
 import (
+	"bytes"
+	"context"
 	"fmt"
-	"net"
+	"io"
 	"net/http"
 	"net/url"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
-// The transport policy: where a request may go (redirects), the connection
-// pool shared by clients, and the User-Agent.
+// The transport policy: where a request may go (redirects), how much of a
+// response is read, and the connection pool shared by clients.
 const (
-	// defaultTimeout bounds each attempt when the caller gives no *http.Client.
+	// defaultTimeout bounds each attempt when the caller gives no
+	// *http.Client.
 	defaultTimeout = 60 * time.Second
 	// defaultConnsPerHost sizes the shared pool: up to this many calls in
 	// flight to one host each get a connection at once and keep it idle for
@@ -24,7 +27,7 @@ const (
 	// for a connection. Measured in BenchmarkConcurrent: against an API 20
 	// ms away, a pool of this size matches the best raw net/http pool at 1
 	// to 512 calls in flight, where a cap of 64 connections would queue
-	// calls (64 in flight at most, so at most 64/latency calls per second).
+	// calls.
 	defaultConnsPerHost = 512
 	// maxResponseHeaderBytes bounds the response headers the default
 	// transport reads (net/http's default is 10 MiB); Merge's are a few
@@ -33,82 +36,173 @@ const (
 	// maxRedirects is how many same-origin 307 or 308 redirects one attempt
 	// follows before the last 3xx is returned as an *APIError.
 	maxRedirects = 3
-	// modulePath names this module in the User-Agent.
-	modulePath = "github.com/mergelink/linktoken"
+	// maxBodyBytes caps how much of a response body is read.
+	maxBodyBytes = 1 << 20
 )
 
-// withRedirectPolicy returns a copy of hc (or of a default client: a 60
-// second timeout per attempt on the shared pool) whose redirects follow the
-// package's one redirect policy, checked before hc's own CheckRedirect:
-//
-//   - a redirect that changes the scheme, the host or the port is refused,
-//     so the Authorization header goes only to the origin the client was
-//     configured with (https, or http on loopback: see WithBaseURL);
-//   - a redirect that changes the method (301, 302 and 303 turn POST into
-//     GET) is refused: the GET cannot create a token;
-//   - after maxRedirects redirects the next one is refused.
-//
-// A refused redirect is not an error of the round trip: the 3xx response
-// comes back and becomes an *APIError with its Location. The caller's client
-// is never changed.
-func withRedirectPolicy(hc *http.Client) *http.Client {
-	var cp http.Client
-	if hc != nil {
-		cp = *hc
-	} else {
-		cp.Timeout = defaultTimeout
-		cp.Transport = defaultTransport()
+// defaultTransport is shared by every client built without WithHTTPClient,
+// so they share one connection pool.
+var defaultTransport = sync.OnceValue(func() http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
 	}
-	if cp.Transport == nil {
-		cp.Transport = http.DefaultTransport
-	}
-	cp.Transport = sendOnce{cp.Transport}
-	next := cp.CheckRedirect
-	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		first := via[0]
-		if !sameOrigin(first.URL, req.URL) || req.Method != first.Method || len(via) > maxRedirects {
-			return http.ErrUseLastResponse
-		}
-		if next != nil {
-			return next(req, via)
-		}
-		return nil
-	}
-	return &cp
+	t = t.Clone()
+	t.MaxConnsPerHost = defaultConnsPerHost
+	t.MaxIdleConnsPerHost = defaultConnsPerHost
+	t.MaxIdleConns = 0 // no limit across hosts: the per-host bound is the one that matters
+	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
+	return t
+})
+
+// sender is how a client sends an attempt: the caller's *http.Client (a
+// copy of its fields) or the default one. The client calls the Transport's
+// RoundTrip itself instead of http.Client.Do, so that the package's one
+// redirect policy sees every 3xx, one whose Location is not a URL included,
+// and so that net/http never gets a GetBody (see attempt).
+type sender struct {
+	transport     http.RoundTripper
+	timeout       time.Duration
+	checkRedirect func(req *http.Request, via []*http.Request) error
 }
 
-// sendOnce is the last layer of the client's own above the transport: it
-// hands each request down without its GetBody, so that net/http can never
-// send a request's body a second time by itself. net/http resends a
-// request whose body it can rewind (GetBody set, as http.NewRequest sets
-// it) in two cases that are not safe for a POST that creates a token:
-//
-//   - HTTP/2: after a stream reset with PROTOCOL_ERROR, as after
-//     REFUSED_STREAM or a GOAWAY, immediately and up to 7 times per
-//     connection, and on a fresh connection each time the old one is gone
-//     (a server that read a whole POST and reset it got it a thousand
-//     times in two seconds);
-//   - HTTP/1: on a reused connection the server closed after reading the
-//     request, when the request carries an Idempotency-Key header
-//     (Request.isReplayable).
-//
-// Without GetBody, net/http resends only a request of which it has read
-// nothing (an HTTP/2 connection that could not take the stream), and
-// returns every other failure to the retry policy, which resends only what
-// provably never reached the server (see safeToResend), after its backoff
-// and within its count. The client's own redirects still rewind the body:
-// http.Client follows a 307 or 308 with the GetBody of the request it was
-// given, above this layer. A RoundTripper given with WithHTTPClient that
-// sets GetBody again gives net/http its resends back.
-type sendOnce struct{ next http.RoundTripper }
-
-func (t sendOnce) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.GetBody != nil {
-		once := *r // a shallow copy: RoundTrip must not change r
-		once.GetBody = nil
-		r = &once
+// newSender returns the sender for hc (nil: the default client), refusing
+// a Transport that would send the base URL's plain-http requests (loopback
+// only) through a proxy on another host.
+func newSender(hc *http.Client, baseURL string) (sender, error) {
+	if hc == nil {
+		return sender{transport: defaultTransport(), timeout: defaultTimeout}, nil
 	}
-	return t.next.RoundTrip(r)
+	s := sender{transport: hc.Transport, timeout: hc.Timeout, checkRedirect: hc.CheckRedirect}
+	if s.transport == nil {
+		s.transport = http.DefaultTransport
+	}
+	if t, ok := s.transport.(*http.Transport); ok && t.Proxy != nil && strings.HasPrefix(baseURL, "http://") {
+		req, err := http.NewRequest(http.MethodPost, baseURL, nil)
+		if err != nil {
+			return sender{}, err
+		}
+		if proxy, err := t.Proxy(req); err == nil && proxy != nil && !shared.IsLoopback(proxy.Hostname()) {
+			return sender{}, optionError("WithHTTPClient", "its Transport sends plain-http requests through a proxy on %s, which would see the API key; use https, or a proxy on loopback", shared.Quote(proxy.Host))
+		}
+	}
+	return s, nil
+}
+
+// attempt sends req once: a clone with its own headers and a fresh body,
+// under the per-attempt timeout, following the redirects the policy allows.
+// It returns the last response with its body read (at most maxBodyBytes of
+// it; c.tooLarge says whether there was more) and closed, so the
+// connection can be reused, or the round trip's error.
+//
+// The request handed to the transport has no GetBody. net/http resends a
+// request whose body it can rewind in two cases that are not safe for a
+// POST: over HTTP/2 after a stream reset with PROTOCOL_ERROR (as after
+// REFUSED_STREAM or a GOAWAY), at once and again on each fresh connection
+// (a server that read a whole POST and reset it got it a thousand times in
+// two seconds); over HTTP/1 on a reused connection the server closed after
+// reading the request, when it carries an Idempotency-Key header
+// (Request.isReplayable). Without GetBody, net/http resends only a request
+// of which it has read nothing, and returns every other failure to the
+// retry policy, which resends only what provably never reached the server.
+// The redirects followed here rewind the body with the call's own GetBody.
+func (c *call) attempt(req *http.Request) (*http.Response, error) {
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if d := c.attemptTimeout(); d > 0 {
+		ctx, cancel = context.WithTimeout(ctx, d)
+	}
+	defer cancel()
+	c.redirects, c.refused, c.tooLarge = 0, "", false
+	var via []*http.Request
+	target := req.URL
+	for {
+		hop, err := newHop(ctx, req, target)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.client.sender().transport.RoundTrip(hop)
+		if err != nil {
+			return nil, err
+		}
+		via = append(via, hop)
+		next, reason := c.redirect(resp, via)
+		if next == nil {
+			c.refused = reason
+			return c.readBody(resp)
+		}
+		drain(resp.Body)
+		c.redirects++
+		target = next
+	}
+}
+
+// attemptTimeout is WithAttemptTimeout's bound, else the HTTP client's.
+func (c *call) attemptTimeout() time.Duration {
+	if c.s.attemptTimeout > 0 {
+		return c.s.attemptTimeout
+	}
+	return c.client.sender().timeout
+}
+
+// newHop is one request of an attempt, to target: a clone of req (its own
+// headers, so a RoundTripper that edits them changes no other request) with
+// a fresh body, and no GetBody.
+func newHop(ctx context.Context, req *http.Request, target *url.URL) (*http.Request, error) {
+	hop := req.Clone(ctx)
+	hop.URL = target
+	hop.Host = ""
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, err
+		}
+		hop.Body = body
+	}
+	hop.GetBody = nil
+	return hop, nil
+}
+
+// redirect returns where the policy follows a response, or nil and, for a
+// 3xx, why it is not followed:
+//
+//   - only 307 and 308, which keep the method and the body: a 301, 302 or
+//     303 would turn the POST into a GET;
+//   - only within the origin (scheme, host and port) of the first request,
+//     so the Authorization header goes only where the client was configured
+//     to send it (https, or http on loopback: see WithBaseURL);
+//   - at most maxRedirects times;
+//   - only if the caller's CheckRedirect (WithHTTPClient) agrees.
+//
+// A redirect not followed is not an error of the round trip: the 3xx
+// response becomes an *APIError with its Location.
+func (c *call) redirect(resp *http.Response, via []*http.Request) (*url.URL, string) {
+	if resp.StatusCode < 300 || resp.StatusCode > 399 {
+		return nil, ""
+	}
+	raw := resp.Header.Get("Location")
+	if raw == "" {
+		return nil, "redirect without a Location"
+	}
+	last := via[len(via)-1]
+	loc, err := last.URL.Parse(raw)
+	switch {
+	case err != nil:
+		return nil, "refused a redirect whose Location is not a URL"
+	case !sameOrigin(via[0].URL, loc):
+		return nil, "refused a redirect to another origin (the scheme, host or port changed)"
+	case resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect:
+		return nil, "refused a redirect that turns the " + last.Method + " into a GET"
+	case len(via) > maxRedirects:
+		return nil, fmt.Sprintf("stopped after %d redirects", maxRedirects)
+	}
+	if check := c.client.sender().checkRedirect; check != nil {
+		next := last.Clone(last.Context())
+		next.URL = loc
+		if err := check(next, via); err != nil {
+			return nil, "the HTTP client's CheckRedirect refused the redirect"
+		}
+	}
+	return loc, ""
 }
 
 // sameOrigin reports whether a and b have the same scheme, host and port
@@ -132,92 +226,26 @@ func effectivePort(u *url.URL) string {
 	return ""
 }
 
-// redirectReason says why a 3xx response reached the caller instead of being
-// followed; endpoint is where the first request of the attempt went.
-func redirectReason(resp *http.Response, endpoint *url.URL) string {
-	loc, err := resp.Location()
+// readBody reads resp's body, at most maxBodyBytes (c.tooLarge reports
+// more; the connection is then not worth keeping), closes it and puts the
+// bytes back in its place.
+func (c *call) readBody(resp *http.Response) (*http.Response, error) {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
 	if err != nil {
-		return "" // a 3xx without a usable Location: not a redirect to follow
+		return nil, fmt.Errorf("read response: %w", err)
 	}
-	switch {
-	case !sameOrigin(endpoint, loc):
-		return "refused a redirect to another origin (the scheme, host or port changed)"
-	case redirectsFollowed(resp) >= maxRedirects:
-		return fmt.Sprintf("stopped after %d redirects", maxRedirects)
-	case resp.StatusCode == http.StatusMovedPermanently || resp.StatusCode == http.StatusFound ||
-		resp.StatusCode == http.StatusSeeOther:
-		return "refused a redirect that turns the POST into a GET"
+	if len(body) > maxBodyBytes {
+		c.tooLarge = true
+		body = body[:maxBodyBytes]
 	}
-	return "redirect not followed"
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }
 
-// redirectsFollowed counts the redirects that led to resp.
-func redirectsFollowed(resp *http.Response) int {
-	n := 0
-	for r := resp.Request; r != nil && r.Response != nil; r = r.Response.Request {
-		n++
-	}
-	return n
-}
-
-// shownURL is a server-given URL as an APIError keeps it: scheme, host and
-// the decoded path, without user info, query or fragment, which may carry
-// anything. The result is server-controlled text, to be cleaned.
-func shownURL(u *url.URL) string {
-	return u.Scheme + "://" + u.Host + u.Path
-}
-
-// defaultTransport is shared by every client built without WithHTTPClient,
-// so they share one connection pool.
-var defaultTransport = sync.OnceValue(func() http.RoundTripper {
-	t, ok := http.DefaultTransport.(*http.Transport)
-	if !ok {
-		return http.DefaultTransport
-	}
-	t = t.Clone()
-	t.MaxConnsPerHost = defaultConnsPerHost
-	t.MaxIdleConnsPerHost = defaultConnsPerHost
-	t.MaxIdleConns = 0 // no limit across hosts: the per-host bound is the one that matters
-	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
-	return t
-})
-
-// Version returns this module's version in the running program's build, as
-// the User-Agent reports it: the tag it was built at (a program installed
-// with go install ...@v0.1.0, or one whose go.mod requires v0.1.0), or
-// "(devel)" when it was built from a checkout or without build info.
-func Version() string { return buildVersion() }
-
-var buildVersion = sync.OnceValue(func() string {
-	info, ok := debug.ReadBuildInfo()
-	return moduleVersion(info, ok)
-})
-
-// moduleVersion finds this module's version in build info.
-func moduleVersion(info *debug.BuildInfo, ok bool) string {
-	version := "(devel)"
-	if !ok || info == nil {
-		return version
-	}
-	if info.Main.Path == modulePath && info.Main.Version != "" {
-		version = info.Main.Version
-	}
-	for _, dep := range info.Deps {
-		if dep.Path == modulePath && dep.Version != "" {
-			version = dep.Version
-		}
-	}
-	return version
-}
-
-var userAgent = sync.OnceValue(func() string {
-	return modulePath + "/" + Version() + " go/" + runtime.Version()
-})
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+// drain reads a little of a body it discards, so that its connection can
+// be reused, and closes it.
+func drain(body io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
+	_ = body.Close()
 }

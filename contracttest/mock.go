@@ -2,7 +2,6 @@ package contracttest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -11,30 +10,31 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/gen"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // Step is one scripted answer of the mock, for fault injection. NewMock
 // rejects a step that would answer something the spec does not allow, unless
 // the step says so with Undocumented.
 type Step struct {
+	// Path is the operation the step answers, as the spec writes its path
+	// ("/link-token" when empty). Each operation plays its own steps, in
+	// order.
+	Path string
 	// Status is the status to answer with. 200 answers normally; any other
 	// status answers the spec's error body, {"detail": "..."}. It must be a
-	// status the spec documents for POST /link-token (in
-	// openapi/link-token.yaml: 200, 400, 401, 403, 429 and 5XX), unless
-	// Undocumented is set.
+	// status the spec documents for the operation (for POST /link-token:
+	// 200, 400, 401, 403, 429 and 5XX), unless Undocumented is set.
 	Status int
 	// RetryAfter, when set, is sent as the Retry-After header of an error
 	// answer. It must be a valid header value.
@@ -48,44 +48,10 @@ type Step struct {
 	Undocumented bool
 }
 
-// MockOption configures NewMock.
-type MockOption func(*Mock)
+// defaultStepPath is the operation a Step without a Path answers.
+const defaultStepPath = "/link-token"
 
-// WithScript makes the mock answer its first requests with these steps, in
-// order, then normally: for example 429 with Retry-After, 503, then 200.
-// NewMock checks each step against the spec (see Step).
-func WithScript(steps ...Step) MockOption {
-	return func(m *Mock) { m.script = append(m.script, steps...) }
-}
-
-// WithLatency delays every answer by d (or until the request is canceled).
-func WithLatency(d time.Duration) MockOption {
-	return func(m *Mock) { m.latency = d }
-}
-
-// OnRequest calls fn with each POST .../link-token the mock receives and a
-// copy of its body, before answering (requests to other paths or with other
-// methods are answered 404 or 405 without calling it). fn may be called
-// concurrently.
-func OnRequest(fn func(r *http.Request, body []byte)) MockOption {
-	return func(m *Mock) { m.onRequest = fn }
-}
-
-// WithLogger makes the mock log one line per request: method, path, status,
-// latency and the fields that broke the spec. It never logs the
-// Authorization header or any body value, and where the key or the end
-// user's email appears in the method or the path (in any case, percent-
-// encoded or not), it logs "[redacted]" instead.
-func WithLogger(l *slog.Logger) MockOption {
-	return func(m *Mock) { m.logger = l }
-}
-
-// WithMockValidator makes the mock use v instead of the shared default.
-func WithMockValidator(v *Validator) MockOption {
-	return func(m *Mock) { m.validator = v }
-}
-
-// Mock is a spec-validating stand-in for POST /link-token: an http.Handler
+// Mock is a spec-validating stand-in for Merge's Link API: an http.Handler
 // to serve with httptest.NewServer or an http.Server. It is safe for
 // concurrent use.
 type Mock struct {
@@ -93,36 +59,45 @@ type Mock struct {
 	latency   time.Duration
 	onRequest func(*http.Request, []byte)
 	logger    *slog.Logger
+	// answers maps an operation's path, as the spec writes it, to what
+	// answers its valid requests.
+	answers map[string]func(*http.Request, []byte) (int, any)
 
-	mu     sync.Mutex
-	script []Step
+	mu sync.Mutex
+	// scripts holds each operation's steps left, by path.
+	scripts map[string][]Step
 }
 
-// NewMock returns a mock that behaves as the spec says POST /link-token
-// does, at any path ending in /link-token:
+// NewMock returns a mock that behaves as the spec says each of its
+// operations does, at the spec's paths under the mock's root (POST
+// /link-token, not POST /api/mktg/v1/link-token: point the client's base
+// URL at the mock itself):
+//
 //   - a missing or malformed "Authorization: Bearer" header: 401;
 //   - a request that breaks the spec (the expiry rule included): 400 with
-//     field-keyed messages naming the offending fields: at most
-//     client.MaxViolations messages, each cut to 200 bytes, with "detail"
-//     saying how many more violations were found;
-//   - a valid request: 200 with a fresh opaque link_token, integration_name
-//     when integration was given, and magic_link_url only when
-//     should_create_magic_link_url is true.
+//     field-keyed messages naming the offending fields: at most 50
+//     messages, each cut to 200 bytes, with "detail" saying how many more
+//     violations were found;
+//   - a valid POST /link-token: 200 with a fresh opaque link_token,
+//     integration_name when integration was given, and magic_link_url only
+//     when should_create_magic_link_url is true.
 //
-// Other paths get 404 and other methods 405 (with Allow: POST). Every error
-// answer has the spec's Error form as JSON ("detail" only when there is
-// one), and every answer carries an X-Request-Id header.
+// A request whose body cannot be read whole is answered 400, and one whose
+// client has gone is not answered. Other paths get 404 and other methods
+// 405 (with Allow). Every error answer has the spec's Error form as JSON
+// ("detail" only when there is one), and every answer carries an
+// X-Request-Id header.
 //
-// NewMock loads the spec (once per process, unless WithMockValidator gives
-// a Validator) and returns an error if it cannot, or if a WithScript step
-// is one the mock cannot answer or the spec does not document (see Step).
-func NewMock(opts ...MockOption) (*Mock, error) {
-	m := &Mock{}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(m)
-		}
+// NewMock loads the spec (once per process, unless WithValidator gives a
+// Validator) and returns an error if it cannot, if a WithScript step is one
+// the mock cannot answer or the spec does not document (see Step), or if an
+// option is one only NewTransport takes.
+func NewMock(opts ...Option) (*Mock, error) {
+	o := newOptions(opts)
+	if len(o.transportOnly) > 0 {
+		return nil, fmt.Errorf("contracttest: NewMock: %s applies to NewTransport only", strings.Join(o.transportOnly, ", "))
 	}
+	m := &Mock{validator: o.validator, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{}}
 	if m.validator == nil {
 		v, err := defaultValidator()
 		if err != nil {
@@ -130,10 +105,17 @@ func NewMock(opts ...MockOption) (*Mock, error) {
 		}
 		m.validator = v
 	}
-	for i, step := range m.script {
-		if err := checkStep(m.validator.op.Responses, step); err != nil {
+	m.answers = map[string]func(*http.Request, []byte) (int, any){
+		"/link-token": m.createLinkToken,
+	}
+	for i, step := range o.script {
+		if step.Path == "" {
+			step.Path = defaultStepPath
+		}
+		if err := m.checkStep(step); err != nil {
 			return nil, fmt.Errorf("contracttest: NewMock: script step %d: %w", i+1, err)
 		}
+		m.scripts[step.Path] = append(m.scripts[step.Path], step)
 	}
 	return m, nil
 }
@@ -141,7 +123,11 @@ func NewMock(opts ...MockOption) (*Mock, error) {
 // checkStep reports a step the mock cannot answer faithfully, or whose
 // status the operation's documented responses do not allow without
 // Undocumented.
-func checkStep(responses *openapi3.Responses, s Step) error {
+func (m *Mock) checkStep(s Step) error {
+	r := m.route(s.Path)
+	if r == nil {
+		return fmt.Errorf("path %s is not an operation of the spec (%s)", shared.Quote(s.Path), m.validator.operations())
+	}
 	if s.Status < 200 || s.Status > 599 {
 		return fmt.Errorf("status %d is not a final HTTP status (200-599)", s.Status)
 	}
@@ -153,13 +139,24 @@ func checkStep(responses *openapi3.Responses, s Step) error {
 			return fmt.Errorf("RetryAfter %q is not a valid header value", s.RetryAfter)
 		}
 	}
+	responses := r.op.Responses
 	documented := responses != nil && (responses.Status(s.Status) != nil || responses.Default() != nil)
 	switch {
 	case !documented && !s.Undocumented:
-		return fmt.Errorf("status %d is not documented for POST %s (documented: %s); set Undocumented to answer it anyway",
-			s.Status, operationPath, documentedStatuses(responses))
+		return fmt.Errorf("status %d is not documented for %s %s (documented: %s); set Undocumented to answer it anyway",
+			s.Status, r.method, r.path, documentedStatuses(responses))
 	case documented && s.Undocumented:
-		return fmt.Errorf("status %d is documented for POST %s; remove Undocumented", s.Status, operationPath)
+		return fmt.Errorf("status %d is documented for %s %s; remove Undocumented", s.Status, r.method, r.path)
+	}
+	return nil
+}
+
+// route returns the operation whose path, as the spec writes it, is path.
+func (m *Mock) route(path string) *route {
+	for _, r := range m.validator.routes {
+		if r.path == path {
+			return r
+		}
 	}
 	return nil
 }
@@ -176,154 +173,208 @@ func documentedStatuses(responses *openapi3.Responses) string {
 // validHeaderValue reports whether s can be sent as a header value as is:
 // no control characters other than tab.
 func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < ' ' && c != '\t') || c == 0x7f {
+	return !strings.ContainsFunc(s, func(r rune) bool { return (r < ' ' && r != '\t') || r == 0x7f })
+}
+
+// exchange is what the mock learned of one request, for its log line.
+type exchange struct {
+	// path is the operation's path as the spec writes it, or the
+	// request's, cleaned and redacted, when no operation has it.
+	path   string
+	status int
+	fields []string
+}
+
+// ServeHTTP answers one request as described by NewMock.
+func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	w.Header().Set("X-Request-Id", "mock-"+randomToken(9))
+	// The body is read once, before anything else, whether or not there is
+	// a logger: the verdict never depends on the log.
+	body, readErr := readBody(&r.Body)
+	ex := m.serve(w, r, body, readErr)
+	if m.logger != nil {
+		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", shared.Printable(shared.Truncate(r.Method, 16))),
+			slog.String("path", ex.path),
+			slog.Int("status", ex.status),
+			slog.Duration("latency", time.Since(start)),
+			slog.Any("invalid_fields", ex.fields))
+	}
+}
+
+// serve answers r and says what it answered.
+func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readErr error) exchange {
+	var route *route
+	for _, candidate := range m.validator.routes {
+		if matchExactly(candidate, r.URL.Path) {
+			route = candidate
+			if candidate.method == r.Method {
+				break
+			}
+		}
+	}
+	if route == nil {
+		ex := exchange{path: m.unknownPath(r, body)}
+		ex.status = writeError(w, http.StatusNotFound, errorBody{detail: "Not found: the mock serves the spec's operations at its root (" + m.validator.operations() + ")."})
+		return ex
+	}
+	ex := exchange{path: route.path}
+	if route.method != r.Method {
+		w.Header().Set("Allow", m.allowed(route.path))
+		ex.status = writeError(w, http.StatusMethodNotAllowed, errorBody{detail: "Method not allowed: the spec has " + m.allowed(route.path) + " " + route.path + "."})
+		return ex
+	}
+	switch {
+	case errors.Is(readErr, errBodyTooLarge):
+		// Validated below: a violation of its own.
+	case readErr != nil && r.Context().Err() != nil:
+		// The client has gone: nobody reads an answer.
+		panic(http.ErrAbortHandler)
+	case readErr != nil:
+		ex.status = writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read whole."})
+		return ex
+	}
+	if m.onRequest != nil {
+		m.onRequest(r, bytes.Clone(body))
+	}
+	if m.latency > 0 && shared.Sleep(r.Context(), m.latency) != nil {
+		panic(http.ErrAbortHandler) // the client went away while the mock waited
+	}
+	if step, ok := m.next(route.path); ok && step.Status != http.StatusOK {
+		if step.RetryAfter != "" {
+			w.Header().Set("Retry-After", step.RetryAfter)
+		}
+		if !bodyAllowed(step.Status) {
+			w.WriteHeader(step.Status)
+			ex.status = step.Status
+			return ex
+		}
+		ex.status = writeError(w, step.Status, errorBody{detail: scriptedDetail(step.Status)})
+		return ex
+	}
+	if route.bearer && !validBearer(r.Header.Get("Authorization")) {
+		ex.status = writeError(w, http.StatusUnauthorized, errorBody{detail: "Authentication credentials were not provided or are malformed."})
+		return ex
+	}
+	l := listOf()
+	if errors.Is(readErr, errBodyTooLarge) {
+		l.Add(tooLarge("requestBody"))
+	} else {
+		_, params := m.validator.match(r.Method, r.URL.Path)
+		l = route.requestViolations(r.Header, params, body)
+	}
+	if ce := newContractError("request", l); ce != nil {
+		ex.status, ex.fields = writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
+		return ex
+	}
+	status, answer := m.answers[route.path](r, body)
+	if e, ok := answer.(errorBody); ok {
+		ex.status = writeError(w, status, e)
+		return ex
+	}
+	writeJSON(w, status, answer)
+	ex.status = status
+	return ex
+}
+
+// matchExactly reports whether path is the route's, exactly (a {parameter}
+// matches one non-empty segment).
+func matchExactly(r *route, path string) bool {
+	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(segments) != len(r.segments) {
+		return false
+	}
+	for i, s := range r.segments {
+		if strings.HasPrefix(s, "{") {
+			if segments[i] == "" {
+				return false
+			}
+		} else if s != segments[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// ServeHTTP answers one request as described by NewMock.
-func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	if m.logger == nil {
-		m.serve(w, r)
-		return
+// allowed lists the methods the spec has at path: "GET, POST".
+func (m *Mock) allowed(path string) string {
+	var methods []string
+	for _, r := range m.validator.routes {
+		if r.path == path {
+			methods = append(methods, r.method)
+		}
 	}
-	// Read the secrets before serving: the validator consumes the body
-	// (and puts it back).
-	body, _ := readBody(&r.Body)
-	secrets := requestSecrets(r.Header, body)
-	status, fields := m.serve(w, r)
-	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", redact(r.Method, secrets)),
-		slog.String("path", logPath(r.URL.Path, secrets)),
-		slog.Int("status", status),
-		slog.Duration("latency", time.Since(start)),
-		slog.Any("invalid_fields", fields))
+	sort.Strings(methods)
+	return strings.Join(methods, ", ")
 }
 
-// requestSecrets returns what the log line must not show: the credentials
-// of each Authorization header, and the end user's email from the body,
-// decoded (so \u0040 is @) and under any casing of its key.
+// maxLoggedPath bounds a path the mock logs.
+const maxLoggedPath = 256
+
+// unknownPath is a path no operation has, as the log shows it: decoded,
+// printable, with the request's secrets (its credentials, any email in its
+// body) redacted, and bounded.
+func (m *Mock) unknownPath(r *http.Request, body []byte) string {
+	return shared.NewRedactor(requestSecrets(r.Header, body)...).Shown(r.URL.Path, maxLoggedPath)
+}
+
+// maxLoggedSecrets bounds how many emails a request's body gives the log's
+// redactor: each costs a pass over the logged text.
+const maxLoggedSecrets = 8
+
+// requestSecrets returns what the log must not show: each Authorization
+// header and its credentials (after the scheme and any run of spaces or
+// tabs), and the end user's emails in the body: the value of each member
+// whose key is end_user_email_address in any case, wherever it is, in a
+// body that may be truncated or repeat the key; at most 8 of them.
 func requestSecrets(h http.Header, body []byte) []string {
 	var out []string
 	for _, auth := range h.Values("Authorization") {
-		if _, cred, ok := strings.Cut(auth, " "); ok {
-			auth = cred
+		out = append(out, auth)
+		if fields := strings.Fields(auth); len(fields) > 1 {
+			out = append(out, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(auth), fields[0])))
 		}
-		out = append(out, strings.TrimSpace(auth))
 	}
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(body, &obj) != nil {
-		return out
-	}
-	for k, raw := range obj {
-		var email string
-		if strings.EqualFold(k, "end_user_email_address") && json.Unmarshal(raw, &email) == nil {
-			out = append(out, email)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	emailNext := false
+	for len(out) < maxLoggedSecrets+2 {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		s, isString := tok.(string)
+		switch {
+		case emailNext && isString:
+			out = append(out, s)
+			emailNext = false
+		case isString:
+			emailNext = strings.EqualFold(s, "end_user_email_address")
+		default:
+			emailNext = false
 		}
 	}
 	return out
 }
 
-// logPath is the request's path as logged: decoded until no escape is left
-// (each valid %XX, leaving invalid ones, so a bad escape cannot shield what
-// follows it), with the secrets redacted before the operation's own path,
-// which is the spec's and is kept whatever the secrets are.
-func logPath(path string, secrets []string) string {
-	for {
-		p := unescapeLenient(path)
-		if p == path {
-			break
-		}
-		path = p
+// next pops the operation's next scripted step, if any.
+func (m *Mock) next(path string) (Step, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	steps := m.scripts[path]
+	if len(steps) == 0 {
+		return Step{}, false
 	}
-	if prefix, ok := strings.CutSuffix(path, operationPath); ok {
-		return redact(prefix, secrets) + operationPath
-	}
-	return redact(path, secrets)
+	m.scripts[path] = steps[1:]
+	return steps[0], true
 }
 
-// unescapeLenient decodes every valid %XX escape of s and keeps the rest.
-func unescapeLenient(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
-			b.WriteByte(byte(n))
-			i += 2
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-// redact replaces every secret in s, in any case and in its percent-encoded
-// forms, by "[redacted]", with the client's scrubber.
-func redact(s string, secrets []string) string {
-	var forms []string
-	for _, secret := range secrets {
-		if strings.TrimSpace(secret) == "" {
-			continue
-		}
-		forms = append(forms, secret, url.PathEscape(secret), url.QueryEscape(secret))
-	}
-	return client.Printable(client.Redact(s, forms...))
-}
-
-// serve answers r and returns the status and the fields that broke the spec.
-func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
-	w.Header().Set("X-Request-Id", "mock-"+randomToken(9))
-	if !strings.HasSuffix(r.URL.Path, operationPath) {
-		return writeError(w, http.StatusNotFound, errorBody{detail: "Not found: the mock serves only POST " + operationPath + " (under any prefix)."}), nil
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return writeError(w, http.StatusMethodNotAllowed, errorBody{detail: "Method not allowed: the spec has only POST " + operationPath + "."}), nil
-	}
-	body, err := readBody(&r.Body)
-	if err != nil {
-		return writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read: " + err.Error()}), nil
-	}
-	if m.onRequest != nil {
-		m.onRequest(r, bytes.Clone(body))
-	}
-	if m.latency > 0 && !wait(r.Context(), m.latency) {
-		return 0, nil // the client went away
-	}
-	if step, ok := m.next(); ok && step.Status != http.StatusOK {
-		if step.RetryAfter != "" {
-			w.Header().Set("Retry-After", step.RetryAfter)
-		}
-		if !bodyAllowed(step.Status) {
-			w.WriteHeader(step.Status)
-			return step.Status, nil
-		}
-		return writeError(w, step.Status, errorBody{detail: scriptedDetail(step.Status)}), nil
-	}
-	if !validBearer(r.Header.Get("Authorization")) {
-		return writeError(w, http.StatusUnauthorized, errorBody{detail: "Authentication credentials were not provided or are malformed."}), nil
-	}
-	if err := m.validator.ValidateRequest(r); err != nil {
-		ce, ok := err.(*ContractError)
-		if !ok {
-			return writeError(w, http.StatusBadRequest, errorBody{detail: err.Error()}), nil
-		}
-		return writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
-	}
-	// Read the two fields the answer depends on by their exact names, as
-	// JSON Schema does: encoding/json would also match "Integration" or
-	// "SHOULD_CREATE_MAGIC_LINK_URL" into the generated struct.
+// createLinkToken answers a valid POST /link-token.
+func (m *Mock) createLinkToken(_ *http.Request, body []byte) (int, any) {
+	// The two fields the answer depends on are read by their exact names,
+	// as JSON Schema reads them: encoding/json would also match
+	// "Integration" or "SHOULD_CREATE_MAGIC_LINK_URL" into the generated
+	// struct.
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(body, &fields) // valid per the spec, so an object
 	var integration string
@@ -337,20 +388,7 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request) (int, []string) {
 	if magicLink {
 		tok.MagicLinkURL = "https://link.merge.dev/" + randomToken(18)
 	}
-	writeJSON(w, http.StatusOK, tok)
-	return http.StatusOK, nil
-}
-
-// next pops the next scripted step, if any.
-func (m *Mock) next() (Step, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.script) == 0 {
-		return Step{}, false
-	}
-	s := m.script[0]
-	m.script = m.script[1:]
-	return s, true
+	return http.StatusOK, tok
 }
 
 // maxMessageBytes bounds each message of an error answer: kin-openapi's
@@ -380,11 +418,10 @@ func (e errorBody) MarshalJSON() ([]byte, error) {
 
 // violationsBody turns violations into Merge's field-keyed form, with
 // problems outside any field, and the count of violations left out, under
-// "detail". It holds at most client.MaxViolations messages (the
-// ContractError's cap), each at most maxMessageBytes long. The request's
-// fields and the Error schema's properties (detail, errors, warnings) share
-// no name, so a field never shadows one of them; FuzzMock checks every
-// answer against the spec.
+// "detail". It holds at most 50 messages (the ContractError's cap), each at
+// most maxMessageBytes long. The request's fields and the Error schema's
+// properties (detail, errors, warnings) share no name, so a field never
+// shadows one of them; FuzzMock checks every answer against the spec.
 func violationsBody(ce *ContractError) errorBody {
 	e := errorBody{fields: map[string][]string{}}
 	var general []string
@@ -392,13 +429,13 @@ func violationsBody(ce *ContractError) errorBody {
 		f := v.Field()
 		msg := v.Message
 		if f == "" {
-			general = append(general, truncate(msg, maxMessageBytes))
+			general = append(general, shared.Truncate(msg, maxMessageBytes))
 			continue
 		}
-		if sub := strings.TrimPrefix(v.Pointer, "/"+f); sub != "" {
+		if sub := strings.TrimPrefix(v.Pointer, shared.Pointer(f)); sub != "" {
 			msg = sub + ": " + msg
 		}
-		e.fields[f] = append(e.fields[f], truncate(msg, maxMessageBytes))
+		e.fields[f] = append(e.fields[f], shared.Truncate(msg, maxMessageBytes))
 	}
 	sort.Strings(general)
 	if ce.Omitted > 0 {
@@ -406,19 +443,6 @@ func violationsBody(ce *ContractError) errorBody {
 	}
 	e.detail = strings.Join(general, "; ")
 	return e
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	const mark = "…"
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len(mark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
 }
 
 func writeError(w http.ResponseWriter, status int, e errorBody) int {
@@ -471,15 +495,4 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

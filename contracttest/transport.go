@@ -6,28 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 
-	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // defaultValidator is shared by transports and mocks that are not given one.
 var defaultValidator = sync.OnceValues(NewValidator)
-
-// TransportOption configures NewTransport.
-type TransportOption func(*transport)
-
-// WithTransportValidator makes the transport use v instead of the shared
-// default validator.
-func WithTransportValidator(v *Validator) TransportOption {
-	return func(t *transport) { t.validator = v }
-}
-
-// RecordTo makes the transport record violations in rec instead of failing
-// the round trip: for auditing a proxy or a staging run.
-func RecordTo(rec *Recorder) TransportOption {
-	return func(t *transport) { t.recorder = rec }
-}
 
 // Recorder collects the violations a recording transport saw. It is safe for
 // concurrent use.
@@ -53,6 +39,8 @@ type transport struct {
 	next      http.RoundTripper
 	validator *Validator
 	recorder  *Recorder
+	// misused names an option only a mock takes, given to the transport.
+	misused []string
 }
 
 // NewTransport returns an http.RoundTripper that validates each request
@@ -60,15 +48,12 @@ type transport struct {
 // response after. A violation fails the round trip with a *ContractError
 // whose Side says which side broke the contract, unless RecordTo is given.
 // Put it under client.WithHTTPClient in a service's tests.
-func NewTransport(next http.RoundTripper, opts ...TransportOption) http.RoundTripper {
+func NewTransport(next http.RoundTripper, opts ...Option) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	t := &transport{next: next}
-	for _, opt := range opts {
-		opt(t)
-	}
-	return t
+	o := newOptions(opts)
+	return &transport{next: next, validator: o.validator, recorder: o.recorder, misused: o.mockOnly}
 }
 
 // RoundTrip implements http.RoundTripper. It reads the request body once,
@@ -77,6 +62,10 @@ func NewTransport(next http.RoundTripper, opts ...TransportOption) http.RoundTri
 // modified), and validates the response from its buffered body, which the
 // caller then reads.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if len(t.misused) > 0 {
+		closeBody(req)
+		return nil, fmt.Errorf("contracttest: NewTransport was given %s, which only NewMock takes", strings.Join(t.misused, ", "))
+	}
 	v := t.validator
 	if v == nil {
 		var err error
@@ -87,14 +76,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	rc := req.Body // readBody closes it (unless it is too large); req keeps its own field
 	body, err := readBody(&rc)
-	l := listOf(v.operationViolations(req)...)
+	route, params := v.match(req.Method, req.URL.Path)
+	var l *shared.ViolationList
 	switch {
+	case route == nil:
+		l = listOf(v.noOperation(req.Method))
 	case errors.Is(err, errBodyTooLarge):
-		l.Add(tooLarge(client.RuleRequestBody))
+		l = listOf(tooLarge("requestBody"))
 	case err != nil:
 		return nil, fmt.Errorf("contracttest: read request body: %w", err)
-	case l.Len() == 0:
-		l = v.requestViolations(req.Header, body)
+	default:
+		l = route.requestViolations(req.Header, params, body)
 	}
 	if err := t.check("request", l); err != nil {
 		if rc != nil {
@@ -118,15 +110,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	respBody, err := readBody(&resp.Body)
-	var rl *client.ViolationList
+	var rl *shared.ViolationList
 	switch {
+	case route == nil:
+		rl = listOf()
 	case errors.Is(err, errBodyTooLarge):
 		rl = listOf(tooLarge("responseBody"))
 	case err != nil:
 		_ = resp.Body.Close()
 		return nil, fmt.Errorf("contracttest: read response body: %w", err)
 	default:
-		rl = v.responseViolations(resp.StatusCode, resp.Header, respBody)
+		rl = route.responseViolations(resp.StatusCode, resp.Header, respBody)
 	}
 	if err := t.check("response", rl); err != nil {
 		_ = resp.Body.Close()
@@ -137,7 +131,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // check turns violations into a *ContractError, or records them and returns
 // nil when the transport records.
-func (t *transport) check(side string, l *client.ViolationList) error {
+func (t *transport) check(side string, l *shared.ViolationList) error {
 	ce := newContractError(side, l)
 	if ce == nil {
 		return nil

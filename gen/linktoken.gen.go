@@ -14,167 +14,167 @@ import (
 	"strings"
 )
 
-// ServerURLAPACRegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
-type ServerURLAPACRegionCategoryVariable string
+// RegionAPACCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type RegionAPACCategoryVariable string
 
-// ServerURLEURegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
-type ServerURLEURegionCategoryVariable string
+// RegionEUCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type RegionEUCategoryVariable string
 
-// ServerURLSandboxCategoryVariable The category API to call; `POST /link-token` is the same under each.
-type ServerURLSandboxCategoryVariable string
+// RegionSandboxCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type RegionSandboxCategoryVariable string
 
-// ServerURLUSRegionCategoryVariable The category API to call; `POST /link-token` is the same under each.
-type ServerURLUSRegionCategoryVariable string
+// RegionUSCategoryVariable The category API to call; `POST /link-token` is the same under each.
+type RegionUSCategoryVariable string
 
-// Defines values for ServerURLAPACRegionCategoryVariable.
+// Defines values for RegionAPACCategoryVariable.
 const (
-	ServerURLAPACRegionCategoryVariableAccounting    ServerURLAPACRegionCategoryVariable = "accounting"
-	ServerURLAPACRegionCategoryVariableAts           ServerURLAPACRegionCategoryVariable = "ats"
-	ServerURLAPACRegionCategoryVariableCrm           ServerURLAPACRegionCategoryVariable = "crm"
-	ServerURLAPACRegionCategoryVariableFilestorage   ServerURLAPACRegionCategoryVariable = "filestorage"
-	ServerURLAPACRegionCategoryVariableHris          ServerURLAPACRegionCategoryVariable = "hris"
-	ServerURLAPACRegionCategoryVariableKnowledgebase ServerURLAPACRegionCategoryVariable = "knowledgebase"
-	ServerURLAPACRegionCategoryVariableMktg          ServerURLAPACRegionCategoryVariable = "mktg"
-	ServerURLAPACRegionCategoryVariableTicketing     ServerURLAPACRegionCategoryVariable = "ticketing"
+	RegionAPACCategoryVariableAccounting    RegionAPACCategoryVariable = "accounting"
+	RegionAPACCategoryVariableAts           RegionAPACCategoryVariable = "ats"
+	RegionAPACCategoryVariableCrm           RegionAPACCategoryVariable = "crm"
+	RegionAPACCategoryVariableFilestorage   RegionAPACCategoryVariable = "filestorage"
+	RegionAPACCategoryVariableHris          RegionAPACCategoryVariable = "hris"
+	RegionAPACCategoryVariableKnowledgebase RegionAPACCategoryVariable = "knowledgebase"
+	RegionAPACCategoryVariableMktg          RegionAPACCategoryVariable = "mktg"
+	RegionAPACCategoryVariableTicketing     RegionAPACCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the ServerURLAPACRegionCategoryVariable enum.
-func (e ServerURLAPACRegionCategoryVariable) Valid() bool {
+// Valid indicates whether the value is a known member of the RegionAPACCategoryVariable enum.
+func (e RegionAPACCategoryVariable) Valid() bool {
 	switch e {
-	case ServerURLAPACRegionCategoryVariableAccounting:
+	case RegionAPACCategoryVariableAccounting:
 		return true
-	case ServerURLAPACRegionCategoryVariableAts:
+	case RegionAPACCategoryVariableAts:
 		return true
-	case ServerURLAPACRegionCategoryVariableCrm:
+	case RegionAPACCategoryVariableCrm:
 		return true
-	case ServerURLAPACRegionCategoryVariableFilestorage:
+	case RegionAPACCategoryVariableFilestorage:
 		return true
-	case ServerURLAPACRegionCategoryVariableHris:
+	case RegionAPACCategoryVariableHris:
 		return true
-	case ServerURLAPACRegionCategoryVariableKnowledgebase:
+	case RegionAPACCategoryVariableKnowledgebase:
 		return true
-	case ServerURLAPACRegionCategoryVariableMktg:
+	case RegionAPACCategoryVariableMktg:
 		return true
-	case ServerURLAPACRegionCategoryVariableTicketing:
+	case RegionAPACCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ServerURLEURegionCategoryVariable.
+// Defines values for RegionEUCategoryVariable.
 const (
-	ServerURLEURegionCategoryVariableAccounting    ServerURLEURegionCategoryVariable = "accounting"
-	ServerURLEURegionCategoryVariableAts           ServerURLEURegionCategoryVariable = "ats"
-	ServerURLEURegionCategoryVariableCrm           ServerURLEURegionCategoryVariable = "crm"
-	ServerURLEURegionCategoryVariableFilestorage   ServerURLEURegionCategoryVariable = "filestorage"
-	ServerURLEURegionCategoryVariableHris          ServerURLEURegionCategoryVariable = "hris"
-	ServerURLEURegionCategoryVariableKnowledgebase ServerURLEURegionCategoryVariable = "knowledgebase"
-	ServerURLEURegionCategoryVariableMktg          ServerURLEURegionCategoryVariable = "mktg"
-	ServerURLEURegionCategoryVariableTicketing     ServerURLEURegionCategoryVariable = "ticketing"
+	RegionEUCategoryVariableAccounting    RegionEUCategoryVariable = "accounting"
+	RegionEUCategoryVariableAts           RegionEUCategoryVariable = "ats"
+	RegionEUCategoryVariableCrm           RegionEUCategoryVariable = "crm"
+	RegionEUCategoryVariableFilestorage   RegionEUCategoryVariable = "filestorage"
+	RegionEUCategoryVariableHris          RegionEUCategoryVariable = "hris"
+	RegionEUCategoryVariableKnowledgebase RegionEUCategoryVariable = "knowledgebase"
+	RegionEUCategoryVariableMktg          RegionEUCategoryVariable = "mktg"
+	RegionEUCategoryVariableTicketing     RegionEUCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the ServerURLEURegionCategoryVariable enum.
-func (e ServerURLEURegionCategoryVariable) Valid() bool {
+// Valid indicates whether the value is a known member of the RegionEUCategoryVariable enum.
+func (e RegionEUCategoryVariable) Valid() bool {
 	switch e {
-	case ServerURLEURegionCategoryVariableAccounting:
+	case RegionEUCategoryVariableAccounting:
 		return true
-	case ServerURLEURegionCategoryVariableAts:
+	case RegionEUCategoryVariableAts:
 		return true
-	case ServerURLEURegionCategoryVariableCrm:
+	case RegionEUCategoryVariableCrm:
 		return true
-	case ServerURLEURegionCategoryVariableFilestorage:
+	case RegionEUCategoryVariableFilestorage:
 		return true
-	case ServerURLEURegionCategoryVariableHris:
+	case RegionEUCategoryVariableHris:
 		return true
-	case ServerURLEURegionCategoryVariableKnowledgebase:
+	case RegionEUCategoryVariableKnowledgebase:
 		return true
-	case ServerURLEURegionCategoryVariableMktg:
+	case RegionEUCategoryVariableMktg:
 		return true
-	case ServerURLEURegionCategoryVariableTicketing:
+	case RegionEUCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ServerURLSandboxCategoryVariable.
+// Defines values for RegionSandboxCategoryVariable.
 const (
-	ServerURLSandboxCategoryVariableAccounting    ServerURLSandboxCategoryVariable = "accounting"
-	ServerURLSandboxCategoryVariableAts           ServerURLSandboxCategoryVariable = "ats"
-	ServerURLSandboxCategoryVariableCrm           ServerURLSandboxCategoryVariable = "crm"
-	ServerURLSandboxCategoryVariableFilestorage   ServerURLSandboxCategoryVariable = "filestorage"
-	ServerURLSandboxCategoryVariableHris          ServerURLSandboxCategoryVariable = "hris"
-	ServerURLSandboxCategoryVariableKnowledgebase ServerURLSandboxCategoryVariable = "knowledgebase"
-	ServerURLSandboxCategoryVariableMktg          ServerURLSandboxCategoryVariable = "mktg"
-	ServerURLSandboxCategoryVariableTicketing     ServerURLSandboxCategoryVariable = "ticketing"
+	RegionSandboxCategoryVariableAccounting    RegionSandboxCategoryVariable = "accounting"
+	RegionSandboxCategoryVariableAts           RegionSandboxCategoryVariable = "ats"
+	RegionSandboxCategoryVariableCrm           RegionSandboxCategoryVariable = "crm"
+	RegionSandboxCategoryVariableFilestorage   RegionSandboxCategoryVariable = "filestorage"
+	RegionSandboxCategoryVariableHris          RegionSandboxCategoryVariable = "hris"
+	RegionSandboxCategoryVariableKnowledgebase RegionSandboxCategoryVariable = "knowledgebase"
+	RegionSandboxCategoryVariableMktg          RegionSandboxCategoryVariable = "mktg"
+	RegionSandboxCategoryVariableTicketing     RegionSandboxCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the ServerURLSandboxCategoryVariable enum.
-func (e ServerURLSandboxCategoryVariable) Valid() bool {
+// Valid indicates whether the value is a known member of the RegionSandboxCategoryVariable enum.
+func (e RegionSandboxCategoryVariable) Valid() bool {
 	switch e {
-	case ServerURLSandboxCategoryVariableAccounting:
+	case RegionSandboxCategoryVariableAccounting:
 		return true
-	case ServerURLSandboxCategoryVariableAts:
+	case RegionSandboxCategoryVariableAts:
 		return true
-	case ServerURLSandboxCategoryVariableCrm:
+	case RegionSandboxCategoryVariableCrm:
 		return true
-	case ServerURLSandboxCategoryVariableFilestorage:
+	case RegionSandboxCategoryVariableFilestorage:
 		return true
-	case ServerURLSandboxCategoryVariableHris:
+	case RegionSandboxCategoryVariableHris:
 		return true
-	case ServerURLSandboxCategoryVariableKnowledgebase:
+	case RegionSandboxCategoryVariableKnowledgebase:
 		return true
-	case ServerURLSandboxCategoryVariableMktg:
+	case RegionSandboxCategoryVariableMktg:
 		return true
-	case ServerURLSandboxCategoryVariableTicketing:
+	case RegionSandboxCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ServerURLUSRegionCategoryVariable.
+// Defines values for RegionUSCategoryVariable.
 const (
-	ServerURLUSRegionCategoryVariableAccounting    ServerURLUSRegionCategoryVariable = "accounting"
-	ServerURLUSRegionCategoryVariableAts           ServerURLUSRegionCategoryVariable = "ats"
-	ServerURLUSRegionCategoryVariableCrm           ServerURLUSRegionCategoryVariable = "crm"
-	ServerURLUSRegionCategoryVariableFilestorage   ServerURLUSRegionCategoryVariable = "filestorage"
-	ServerURLUSRegionCategoryVariableHris          ServerURLUSRegionCategoryVariable = "hris"
-	ServerURLUSRegionCategoryVariableKnowledgebase ServerURLUSRegionCategoryVariable = "knowledgebase"
-	ServerURLUSRegionCategoryVariableMktg          ServerURLUSRegionCategoryVariable = "mktg"
-	ServerURLUSRegionCategoryVariableTicketing     ServerURLUSRegionCategoryVariable = "ticketing"
+	RegionUSCategoryVariableAccounting    RegionUSCategoryVariable = "accounting"
+	RegionUSCategoryVariableAts           RegionUSCategoryVariable = "ats"
+	RegionUSCategoryVariableCrm           RegionUSCategoryVariable = "crm"
+	RegionUSCategoryVariableFilestorage   RegionUSCategoryVariable = "filestorage"
+	RegionUSCategoryVariableHris          RegionUSCategoryVariable = "hris"
+	RegionUSCategoryVariableKnowledgebase RegionUSCategoryVariable = "knowledgebase"
+	RegionUSCategoryVariableMktg          RegionUSCategoryVariable = "mktg"
+	RegionUSCategoryVariableTicketing     RegionUSCategoryVariable = "ticketing"
 )
 
-// Valid indicates whether the value is a known member of the ServerURLUSRegionCategoryVariable enum.
-func (e ServerURLUSRegionCategoryVariable) Valid() bool {
+// Valid indicates whether the value is a known member of the RegionUSCategoryVariable enum.
+func (e RegionUSCategoryVariable) Valid() bool {
 	switch e {
-	case ServerURLUSRegionCategoryVariableAccounting:
+	case RegionUSCategoryVariableAccounting:
 		return true
-	case ServerURLUSRegionCategoryVariableAts:
+	case RegionUSCategoryVariableAts:
 		return true
-	case ServerURLUSRegionCategoryVariableCrm:
+	case RegionUSCategoryVariableCrm:
 		return true
-	case ServerURLUSRegionCategoryVariableFilestorage:
+	case RegionUSCategoryVariableFilestorage:
 		return true
-	case ServerURLUSRegionCategoryVariableHris:
+	case RegionUSCategoryVariableHris:
 		return true
-	case ServerURLUSRegionCategoryVariableKnowledgebase:
+	case RegionUSCategoryVariableKnowledgebase:
 		return true
-	case ServerURLUSRegionCategoryVariableMktg:
+	case RegionUSCategoryVariableMktg:
 		return true
-	case ServerURLUSRegionCategoryVariableTicketing:
+	case RegionUSCategoryVariableTicketing:
 		return true
 	default:
 		return false
 	}
 }
 
-// ServerURLAPACRegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
-const ServerURLAPACRegionCategoryVariableDefault ServerURLAPACRegionCategoryVariable = ServerURLAPACRegionCategoryVariableMktg
+// RegionAPACCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const RegionAPACCategoryVariableDefault RegionAPACCategoryVariable = RegionAPACCategoryVariableMktg
 
-// NewServerURLAPACRegion constructs the Server URL for APAC region, with the provided variables.
-func NewServerURLAPACRegion(category ServerURLAPACRegionCategoryVariable) (string, error) {
+// NewRegionAPAC constructs the Server URL for APAC region, with the provided variables.
+func NewRegionAPAC(category RegionAPACCategoryVariable) (string, error) {
 	if !category.Valid() {
 		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
 	}
@@ -190,11 +190,11 @@ func NewServerURLAPACRegion(category ServerURLAPACRegionCategoryVariable) (strin
 	return u, nil
 }
 
-// ServerURLEURegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
-const ServerURLEURegionCategoryVariableDefault ServerURLEURegionCategoryVariable = ServerURLEURegionCategoryVariableMktg
+// RegionEUCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const RegionEUCategoryVariableDefault RegionEUCategoryVariable = RegionEUCategoryVariableMktg
 
-// NewServerURLEURegion constructs the Server URL for EU region, with the provided variables.
-func NewServerURLEURegion(category ServerURLEURegionCategoryVariable) (string, error) {
+// NewRegionEU constructs the Server URL for EU region, with the provided variables.
+func NewRegionEU(category RegionEUCategoryVariable) (string, error) {
 	if !category.Valid() {
 		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
 	}
@@ -210,11 +210,11 @@ func NewServerURLEURegion(category ServerURLEURegionCategoryVariable) (string, e
 	return u, nil
 }
 
-// ServerURLSandboxCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
-const ServerURLSandboxCategoryVariableDefault ServerURLSandboxCategoryVariable = ServerURLSandboxCategoryVariableMktg
+// RegionSandboxCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const RegionSandboxCategoryVariableDefault RegionSandboxCategoryVariable = RegionSandboxCategoryVariableMktg
 
-// NewServerURLSandbox constructs the Server URL for Sandbox, with the provided variables.
-func NewServerURLSandbox(category ServerURLSandboxCategoryVariable) (string, error) {
+// NewRegionSandbox constructs the Server URL for Sandbox, with the provided variables.
+func NewRegionSandbox(category RegionSandboxCategoryVariable) (string, error) {
 	if !category.Valid() {
 		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
 	}
@@ -230,11 +230,11 @@ func NewServerURLSandbox(category ServerURLSandboxCategoryVariable) (string, err
 	return u, nil
 }
 
-// ServerURLUSRegionCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
-const ServerURLUSRegionCategoryVariableDefault ServerURLUSRegionCategoryVariable = ServerURLUSRegionCategoryVariableMktg
+// RegionUSCategoryVariableDefault is the default choice, for the accepted values for the `category` variable
+const RegionUSCategoryVariableDefault RegionUSCategoryVariable = RegionUSCategoryVariableMktg
 
-// NewServerURLUSRegion constructs the Server URL for US region, with the provided variables.
-func NewServerURLUSRegion(category ServerURLUSRegionCategoryVariable) (string, error) {
+// NewRegionUS constructs the Server URL for US region, with the provided variables.
+func NewRegionUS(category RegionUSCategoryVariable) (string, error) {
 	if !category.Valid() {
 		return "", fmt.Errorf("`%v` is not one of the accepted values for the `category` variable", category)
 	}
@@ -874,226 +874,4 @@ func (c *Client) applyEditors(ctx context.Context, req *http.Request, additional
 	return nil
 }
 
-// ClientWithResponses builds on ClientInterface to offer response payloads
-type ClientWithResponses struct {
-	ClientInterface
-}
-
-// NewClientWithResponses creates a new ClientWithResponses, which wraps
-// Client with return type handling
-func NewClientWithResponses(server string, opts ...ClientOption) (*ClientWithResponses, error) {
-	client, err := NewClient(server, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return &ClientWithResponses{client}, nil
-}
-
-// WithBaseURL overrides the baseURL.
-func WithBaseURL(baseURL string) ClientOption {
-	return func(c *Client) error {
-		newBaseURL, err := url.Parse(baseURL)
-		if err != nil {
-			return err
-		}
-		c.Server = newBaseURL.String()
-		return nil
-	}
-}
-
-// ClientWithResponsesInterface is the interface specification for the client with responses above.
-type ClientWithResponsesInterface interface {
-
-	// CreateLinkTokenWithBodyWithResponse Create a link token
-	//
-	// Creates a link token to be used when linking a new end user. To relink an
-	// existing account instead of creating a new one, pass that account's
-	// `end_user_origin_id`.
-	//
-	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-	CreateLinkTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLinkTokenResponse, error)
-
-	// CreateLinkTokenWithResponse Create a link token
-	//
-	// Creates a link token to be used when linking a new end user. To relink an
-	// existing account instead of creating a new one, pass that account's
-	// `end_user_origin_id`.
-	//
-	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-	//
-	// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-	CreateLinkTokenWithResponse(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLinkTokenResponse, error)
-}
-
-type CreateLinkTokenResponse struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *LinkToken
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *BadRequest
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *Forbidden
-	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyRequests
-	// JSON5XX the response for an HTTP 5XX `application/json` response
-	JSON5XX *ServerError
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateLinkTokenResponse) GetJSON200() *LinkToken {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateLinkTokenResponse) GetJSON400() *BadRequest {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateLinkTokenResponse) GetJSON401() *Unauthorized {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateLinkTokenResponse) GetJSON403() *Forbidden {
-	return r.JSON403
-}
-
-// GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreateLinkTokenResponse) GetJSON429() *TooManyRequests {
-	return r.JSON429
-}
-
-// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
-func (r CreateLinkTokenResponse) GetJSON5XX() *ServerError {
-	return r.JSON5XX
-}
-
-// GetBody returns the raw response body bytes
-func (r CreateLinkTokenResponse) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r CreateLinkTokenResponse) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r CreateLinkTokenResponse) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateLinkTokenResponse) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-// CreateLinkTokenWithBodyWithResponse Create a link token
-//
-// Creates a link token to be used when linking a new end user. To relink an
-// existing account instead of creating a new one, pass that account's
-// `end_user_origin_id`.
-//
-// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-func (c *ClientWithResponses) CreateLinkTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateLinkTokenResponse, error) {
-	rsp, err := c.CreateLinkTokenWithBody(ctx, contentType, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateLinkTokenResponse(rsp)
-}
-
-// CreateLinkTokenWithResponse Create a link token
-//
-// Creates a link token to be used when linking a new end user. To relink an
-// existing account instead of creating a new one, pass that account's
-// `end_user_origin_id`.
-//
-// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
-//
-// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-func (c *ClientWithResponses) CreateLinkTokenWithResponse(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateLinkTokenResponse, error) {
-	rsp, err := c.CreateLinkToken(ctx, body, reqEditors...)
-	if err != nil {
-		return nil, err
-	}
-	return ParseCreateLinkTokenResponse(rsp)
-}
-
-// ParseCreateLinkTokenResponse parses an HTTP response from a CreateLinkTokenWithResponse call
-func ParseCreateLinkTokenResponse(rsp *http.Response) (*CreateLinkTokenResponse, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &CreateLinkTokenResponse{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest LinkToken
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyRequests
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON429 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
-		var dest ServerError
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON5XX = &dest
-
-	}
-
-	return response, nil
-}
+// ClientWithResponses is not generated: see gen/oapi-codegen.yaml.

@@ -1,12 +1,21 @@
-// Command genexports writes client/models.gen.go: an alias in package client
-// for every generated type a caller builds or receives through
-// CreateLinkToken, and a constant for every value of their enums, so users
-// never import gen and no name is decided by hand. It reads the generated
-// source of package gen (whose names come from the spec and oapi-codegen's
-// settings) and starts from the operation's request body and its 200
-// response.
+// Command genexports writes client/models.gen.go, so that users never
+// import gen and no name is decided by hand:
 //
-//	go run ./internal/genexports -gen gen/linktoken.gen.go -out client/models.gen.go
+//   - an alias in package client for every generated type a caller builds or
+//     receives: the JSON request bodies and the 200 responses of the spec's
+//     operations, and every type they reach;
+//   - a constant for every value of their enums, and a <Type>Values
+//     function;
+//   - a Region constant for every server of the spec (its x-region value,
+//     named by its x-go-name, which also names gen's URL builder for it),
+//     RegionValues, and serverURL, which builds a region's base URL with
+//     that builder.
+//
+// It reads the generated source of package gen (whose names come from the
+// spec and oapi-codegen's settings) and the spec, for the operations'
+// responses and the servers.
+//
+//	go run ./internal/genexports -gen gen/linktoken.gen.go -spec openapi/link-token.yaml -out client/models.gen.go
 package main
 
 import (
@@ -23,23 +32,19 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
-const (
-	// requestAlias is the generated alias of the operation's request body.
-	requestAlias = "CreateLinkTokenJSONRequestBody"
-	// responseStruct and successField locate the 200 response's body type.
-	responseStruct = "CreateLinkTokenResponse"
-	successField   = "JSON200"
-	genImport      = "github.com/mergelink/linktoken/gen"
-)
+const genImport = "github.com/mergelink/linktoken/gen"
 
 func main() {
 	genFile := flag.String("gen", "../gen/linktoken.gen.go", "the generated source of package gen")
+	specFile := flag.String("spec", "../openapi/link-token.yaml", "the spec gen was generated from")
 	out := flag.String("out", "models.gen.go", "the file to write")
 	pkg := flag.String("package", "client", "the package of the written file")
 	flag.Parse()
-	src, err := generate(*genFile, *pkg)
+	src, err := generate(*genFile, *specFile, *pkg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genexports:", err)
 		os.Exit(1)
@@ -55,6 +60,8 @@ type genPackage struct {
 	types  map[string]*ast.TypeSpec
 	docs   map[string]string
 	consts map[string][]enumConst // by type name, in source order
+	// funcs are gen's functions.
+	funcs map[string]bool
 }
 
 type enumConst struct {
@@ -67,8 +74,12 @@ func parseGen(path string) (*genPackage, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &genPackage{types: map[string]*ast.TypeSpec{}, docs: map[string]string{}, consts: map[string][]enumConst{}}
+	p := &genPackage{types: map[string]*ast.TypeSpec{}, docs: map[string]string{}, consts: map[string][]enumConst{}, funcs: map[string]bool{}}
 	for _, decl := range f.Decls {
+		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
+			p.funcs[fd.Name.Name] = true
+			continue
+		}
 		gd, ok := decl.(*ast.GenDecl)
 		if !ok {
 			continue
@@ -102,34 +113,104 @@ func parseGen(path string) (*genPackage, error) {
 	return p, nil
 }
 
-// roots returns the request and success-response types of the operation.
-func (p *genPackage) roots() ([]string, error) {
-	req, ok := p.types[requestAlias]
-	if !ok {
-		return nil, fmt.Errorf("gen has no %s", requestAlias)
+// roots returns the JSON request bodies of gen's operations (the
+// <Op>JSONRequestBody aliases) and the types of the spec's 200 responses.
+func (p *genPackage) roots(spec *specDoc) ([]string, error) {
+	var roots []string
+	for name, ts := range p.types {
+		if !strings.HasSuffix(name, "JSONRequestBody") {
+			continue
+		}
+		id, ok := ts.Type.(*ast.Ident)
+		if !ok {
+			return nil, fmt.Errorf("%s is not a named type", name)
+		}
+		roots = append(roots, id.Name)
 	}
-	reqName, ok := req.Type.(*ast.Ident)
-	if !ok {
-		return nil, fmt.Errorf("%s is not a named type", requestAlias)
+	responses, err := spec.successTypes()
+	if err != nil {
+		return nil, err
 	}
-	resp, ok := p.types[responseStruct]
-	if !ok {
-		return nil, fmt.Errorf("gen has no %s", responseStruct)
+	for _, name := range responses {
+		if _, ok := p.types[name]; !ok {
+			return nil, fmt.Errorf("the spec answers 200 with %s, which gen does not declare", name)
+		}
+		roots = append(roots, name)
 	}
-	st, ok := resp.Type.(*ast.StructType)
-	if !ok {
-		return nil, fmt.Errorf("%s is not a struct", responseStruct)
+	if len(roots) == 0 {
+		return nil, errors.New("gen declares no request body and the spec no 200 response")
 	}
-	for _, field := range st.Fields.List {
-		if len(field.Names) == 1 && field.Names[0].Name == successField {
-			if star, ok := field.Type.(*ast.StarExpr); ok {
-				if id, ok := star.X.(*ast.Ident); ok {
-					return []string{reqName.Name, id.Name}, nil
-				}
+	sort.Strings(roots)
+	return roots, nil
+}
+
+// specDoc is what generate reads of the spec.
+type specDoc struct {
+	Servers []struct {
+		URL         string `yaml:"url"`
+		Description string `yaml:"description"`
+		Region      string `yaml:"x-region"`
+		GoName      string `yaml:"x-go-name"`
+	} `yaml:"servers"`
+	Paths      map[string]map[string]yaml.Node `yaml:"paths"`
+	Components struct {
+		Schemas map[string]struct {
+			GoName string `yaml:"x-go-name"`
+		} `yaml:"schemas"`
+	} `yaml:"components"`
+}
+
+// operation is what successTypes reads of an operation.
+type operation struct {
+	Responses map[string]struct {
+		Content map[string]struct {
+			Schema struct {
+				Ref string `yaml:"$ref"`
+			} `yaml:"schema"`
+		} `yaml:"content"`
+	} `yaml:"responses"`
+}
+
+func readSpec(path string) (*specDoc, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc specDoc
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &doc, nil
+}
+
+// successTypes returns the Go names of the schemas the operations answer
+// 200 with (as application/json), sorted.
+func (d *specDoc) successTypes() ([]string, error) {
+	var out []string
+	for path, item := range d.Paths {
+		for method, node := range item {
+			switch method {
+			case "get", "put", "post", "delete", "patch", "head", "options", "trace":
+			default:
+				continue
 			}
+			var op operation
+			if err := node.Decode(&op); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			}
+			ref := op.Responses["200"].Content["application/json"].Schema.Ref
+			name, ok := strings.CutPrefix(ref, "#/components/schemas/")
+			if !ok {
+				continue
+			}
+			if goName := d.Components.Schemas[name].GoName; goName != "" {
+				name = goName
+			}
+			out = append(out, name)
 		}
 	}
-	return nil, fmt.Errorf("%s has no %s *T field", responseStruct, successField)
+	sort.Strings(out)
+	return out, nil
 }
 
 // reachable returns the gen types reachable from roots through struct
@@ -170,18 +251,25 @@ func (p *genPackage) reachable(roots []string) []string {
 	return names
 }
 
-func generate(genFile, pkg string) ([]byte, error) {
+func generate(genFile, specFile, pkg string) ([]byte, error) {
 	p, err := parseGen(genFile)
 	if err != nil {
 		return nil, err
 	}
-	roots, err := p.roots()
+	spec, err := readSpec(specFile)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := p.roots(spec)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by internal/genexports from gen/linktoken.gen.go; DO NOT EDIT.\n\n")
+	fmt.Fprintf(&b, "// Code generated by internal/genexports from gen/linktoken.gen.go and openapi/link-token.yaml; DO NOT EDIT.\n\n")
 	fmt.Fprintf(&b, "package %s\n\nimport %q\n", pkg, genImport)
+	if err := p.writeRegions(&b, spec); err != nil {
+		return nil, err
+	}
 	for _, name := range p.reachable(roots) {
 		spec := p.types[name]
 		b.WriteString("\n")
@@ -281,4 +369,52 @@ func writeEnum(b *bytes.Buffer, typ string, consts []enumConst) {
 		b.WriteString(c.name)
 	}
 	b.WriteString("}\n}\n")
+}
+
+// writeRegions writes a Region constant per server of the spec, in its
+// order, RegionValues, and serverURL.
+func (p *genPackage) writeRegions(b *bytes.Buffer, spec *specDoc) error {
+	if len(spec.Servers) == 0 {
+		return errors.New("the spec has no servers")
+	}
+	type region struct{ goName, value, fn, url, description string }
+	var regions []region
+	for i, srv := range spec.Servers {
+		if srv.Region == "" || !strings.HasPrefix(srv.GoName, "Region") {
+			return fmt.Errorf("server %d (%q) needs x-region (its name, such as us) and x-go-name (its constant, such as RegionUS)", i, srv.Description)
+		}
+		// oapi-codegen names a server's URL builder after its x-go-name.
+		fn := "New" + srv.GoName
+		if !p.funcs[fn] {
+			return fmt.Errorf("server %d (%q): gen has no %s", i, srv.Description, fn)
+		}
+		regions = append(regions, region{srv.GoName, srv.Region, fn, srv.URL, srv.Description})
+	}
+	b.WriteString("\n// The regions of Merge's API: one per server of the spec, named by its\n// x-region, in the spec's order.\nconst (\n")
+	for _, r := range regions {
+		fmt.Fprintf(b, "\t%s Region = %q // %s: %s\n", r.goName, r.value, r.description, r.url)
+	}
+	b.WriteString(")\n\n// RegionValues returns every region, in the order of the spec's servers.\nfunc RegionValues() []Region {\n\treturn []Region{")
+	for i, r := range regions {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(r.goName)
+	}
+	b.WriteString("}\n}\n")
+	b.WriteString("\n// serverURL builds the base URL of region r's server for category c's API\n" +
+		"// (its server variable's default when c is empty) with the builder gen\n" +
+		"// generated for that server, which refuses a category the spec does not\n" +
+		"// list. ok is false for an unknown region.\n" +
+		"func serverURL(r Region, c Category) (url string, ok bool, err error) {\n\tswitch r {\n")
+	for _, r := range regions {
+		variable := r.goName + "CategoryVariable"
+		if _, ok := p.types[variable]; !ok {
+			return fmt.Errorf("server %q: gen has no %s: the server needs a category variable", r.description, variable)
+		}
+		fmt.Fprintf(b, "\tcase %s:\n\t\tif c == \"\" {\n\t\t\tc = Category(gen.%sDefault)\n\t\t}\n", r.goName, variable)
+		fmt.Fprintf(b, "\t\turl, err := gen.%s(gen.%s(c))\n\t\treturn url, true, err\n", r.fn, variable)
+	}
+	b.WriteString("\t}\n\treturn \"\", false, nil\n}\n")
+	return nil
 }

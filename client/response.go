@@ -1,0 +1,210 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mergelink/linktoken/gen"
+	"github.com/mergelink/linktoken/internal/shared"
+)
+
+const (
+	// requestIDHeader is the response header read into APIError.RequestID.
+	// Merge documents no request id header; this is the one its responses
+	// carry.
+	requestIDHeader = "X-Request-Id"
+	// maxProblems bounds APIError.Problems.
+	maxProblems = 20
+)
+
+// finish is the one place a call's outcome becomes its result or its error:
+// a 200 whose body is the operation's JSON, decoded exactly (decodeExact)
+// and checked by check (the spec's rules beyond names and types), is the
+// result; any other response is an *APIError; a failure where no usable
+// response arrived is a transport error; and when the context stopped the
+// call after a failed attempt, the error is both that attempt's and the
+// context's.
+func finish[T any](c *call, resp *http.Response, err error, check func(*T) string) (*T, error) {
+	if err != nil {
+		e, status, class := c.failure(err)
+		c.logOutcome(status, class)
+		return nil, e
+	}
+	var v T
+	reason := c.success(resp, &v, func() string { return check(&v) })
+	if reason == "" {
+		c.logOutcome(resp.StatusCode, "")
+		return &v, nil
+	}
+	c.logOutcome(resp.StatusCode, "")
+	return nil, c.apiError(resp, reason)
+}
+
+// success decodes a 200's body into v, or says why the response is not the
+// operation's success: its reason for an *APIError ("" for a success).
+func (c *call) success(resp *http.Response, v any, check func() string) string {
+	success := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	var reason string
+	switch {
+	case c.tooLarge:
+		reason = fmt.Sprintf("response body exceeds %d bytes", maxBodyBytes)
+	case resp.StatusCode == http.StatusOK:
+		if reason = c.decode(resp, v); reason == "" {
+			if reason = check(); reason == "" {
+				return ""
+			}
+		}
+	case success:
+		reason = fmt.Sprintf("status %d is not the documented 200", resp.StatusCode)
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		reason = c.refused
+	}
+	if success {
+		reason = "response breaks the contract: " + reason
+	}
+	return reason
+}
+
+// decode decodes a 200: JSON (its Content-Type says so), UTF-8, the
+// operation's type with its members named exactly.
+func (c *call) decode(resp *http.Response, v any) string {
+	ct := resp.Header.Get("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		if ct == "" {
+			return "no Content-Type; the spec's is application/json"
+		}
+		return "Content-Type " + shared.Quote(c.cleaner().text(ct)) + " is not the spec's application/json"
+	}
+	body, _ := io.ReadAll(resp.Body) // already read by the attempt
+	if !utf8.Valid(body) {
+		// encoding/json would turn the bad bytes into U+FFFD: a credential
+		// silently changed.
+		return "body is not valid UTF-8"
+	}
+	return decodeExact(body, v)
+}
+
+// apiError builds the *APIError of a response; every server string goes
+// through the call's cleaner. The body of a 2xx is never kept: it may hold
+// a credential.
+func (c *call) apiError(resp *http.Response, reason string) *APIError {
+	cl := c.cleaner()
+	e := &APIError{
+		StatusCode: resp.StatusCode,
+		RequestID:  cl.text(resp.Header.Get(requestIDHeader)),
+		Attempts:   c.attempts,
+		Reason:     reason,
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		e.Location = cl.location(resp.Header.Get("Location"))
+	}
+	if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.s.clock.now()); ok {
+		e.RetryAfter = after
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return e
+	}
+	body, _ := io.ReadAll(resp.Body) // already read by the attempt
+	if len(body) > 0 {
+		e.Problems = parseProblems(body, cl)
+		e.Body = cl.body(body)
+	}
+	return e
+}
+
+// failure is the error of a call that ended without a usable response, the
+// status or class of failure it logs under, and the class.
+func (c *call) failure(err error) (error, int, string) {
+	var st *stopped
+	if errors.As(err, &st) {
+		// The context stopped the call between attempts: the last
+		// attempt's outcome, and why it stopped.
+		last := c.outcome(c.last, c.lastErr)
+		return &gaveUpError{last: last, cause: st.cause}, statusOf(c.last), ""
+	}
+	class, _ := safeToResend(err)
+	e := c.transportError(err)
+	if c.ctx.Err() != nil && c.attempts > 1 && (c.prev != nil || c.prevErr != nil) {
+		// The context cut this attempt short after another had failed.
+		return &gaveUpError{last: c.outcome(c.prev, c.prevErr), cause: e}, 0, class
+	}
+	return e, 0, class
+}
+
+// outcome is the error of one failed attempt.
+func (c *call) outcome(resp *http.Response, err error) error {
+	if err != nil {
+		return c.transportError(err)
+	}
+	return c.apiError(resp, c.success(resp, new(struct{}), func() string { return "" }))
+}
+
+// transportError wraps an error where no usable response arrived (or the
+// generated client could not build the request), with the attempt count,
+// cleaning its text: a URL in it may carry a public token.
+func (c *call) transportError(err error) *transportError {
+	msg := "client: " + c.op.name
+	if c.attempts > 1 {
+		msg = fmt.Sprintf("%s after %d attempts", msg, c.attempts)
+	}
+	return &transportError{msg: msg, text: c.cleaner().text(err.Error()), err: err}
+}
+
+// parseProblems reads Merge's error details from an error body, in any of
+// the spec's forms, keeping what it understands: a key of an unexpected type
+// is skipped, not a reason to drop the rest. Each string is cleaned; the
+// cleaning stops when the call's context is done, so that a call never
+// outlives it.
+func parseProblems(body []byte, cl *cleaner) []Problem {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil
+	}
+	var out []Problem
+	add := func(p Problem) {
+		if len(out) < maxProblems && cl.ctx.Err() == nil {
+			out = append(out, Problem{Field: cl.text(p.Field), Title: cl.text(p.Title), Detail: cl.text(p.Detail), Type: cl.text(p.Type)})
+		}
+	}
+	var detail string
+	if json.Unmarshal(top["detail"], &detail) == nil && detail != "" {
+		add(Problem{Detail: detail})
+	}
+	var list []json.RawMessage
+	if json.Unmarshal(top["errors"], &list) == nil {
+		for _, raw := range list[:min(len(list), maxProblems)] {
+			var p gen.ErrorValidationProblem
+			if json.Unmarshal(raw, &p) == nil {
+				add(Problem{Field: strings.TrimPrefix(p.Source.Pointer, "/"), Title: p.Title, Detail: p.Detail, Type: p.ProblemType})
+			}
+		}
+	}
+	for _, field := range slices.Sorted(maps.Keys(top)) {
+		if len(out) == maxProblems {
+			break
+		}
+		if field == "detail" || field == "errors" || field == "warnings" {
+			continue
+		}
+		var msgs []string
+		if json.Unmarshal(top[field], &msgs) != nil {
+			var msg string
+			if json.Unmarshal(top[field], &msg) != nil {
+				continue
+			}
+			msgs = []string{msg}
+		}
+		for _, msg := range msgs {
+			add(Problem{Field: field, Detail: msg})
+		}
+	}
+	return out
+}

@@ -1,0 +1,72 @@
+package shared
+
+import (
+	"cmp"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Redacted replaces a secret.
+const Redacted = "[redacted]"
+
+// Redactor replaces secrets in text with Redacted: each secret as given and
+// with its surrounding space trimmed, in any case under Unicode simple case
+// folding (regexp's (?i): K, k and the Kelvin sign K are one letter; ß and
+// "SS" are not), the longest secret first. It is built once per set of
+// secrets, when text is to be shown, and is safe for concurrent use.
+type Redactor struct {
+	// res match the secrets, longest first.
+	res []*regexp.Regexp
+	// guard is how many bytes at the end of a cut text may hold the start
+	// of a secret: 4 per rune of the longest secret (a rune's case variant
+	// may be longer than the rune), and an escape cut in the middle.
+	guard int
+}
+
+// NewRedactor returns a Redactor for the non-empty secrets.
+func NewRedactor(secrets ...string) *Redactor {
+	var forms []string
+	for _, s := range secrets {
+		for _, f := range []string{s, strings.TrimSpace(s)} {
+			if f != "" && !slices.Contains(forms, f) {
+				forms = append(forms, f)
+			}
+		}
+	}
+	slices.SortFunc(forms, func(a, b string) int { return cmp.Or(cmp.Compare(len(b), len(a)), cmp.Compare(a, b)) })
+	r := &Redactor{guard: 16}
+	for _, f := range forms {
+		r.res = append(r.res, regexp.MustCompile("(?i)"+regexp.QuoteMeta(f)))
+		r.guard = max(r.guard, 4*utf8.RuneCountInString(f)+16)
+	}
+	return r
+}
+
+// Redact returns s with every secret replaced.
+func (r *Redactor) Redact(s string) string {
+	for _, re := range r.res {
+		s = re.ReplaceAllLiteralString(s, Redacted)
+	}
+	return s
+}
+
+// Shown returns text from elsewhere (a server, a request) as it may be
+// shown, in at most n bytes: decoded (Unescape), printable (Printable), with
+// every secret replaced, then cut (Truncate). Its cost is bounded whatever
+// s is: of a long s it reads only 4n bytes and a guard, and drops the
+// guard's length from the end of what it read, where a secret may have been
+// cut before it could be matched.
+func (r *Redactor) Shown(s string, n int) string {
+	limit := 4*n + r.guard
+	cut := len(s) > limit
+	if cut {
+		s = s[:limit]
+	}
+	t := r.Redact(Printable(Unescape(s)))
+	if cut {
+		t = Truncate(t, max(0, len(t)-r.guard))
+	}
+	return Truncate(t, n)
+}
