@@ -124,7 +124,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 # Fuzz targets, as package:target.
 # A target in a nested module is dir:package:target.
 FUZZ_TARGETS = .:client:FuzzResponseDecoding .:client:FuzzParseRetryAfter .:client:FuzzParseRegion \
-	.:contracttest:FuzzVerdictsAgree .:contracttest:FuzzMock .:contracttest:FuzzDecodeJSON \
+	.:contracttest:FuzzVerdictsAgree .:contracttest:FuzzMock \
 	$(SPECDIFF_DIR):.:FuzzObjectMembers
 FUZZTIME ?= 30s
 

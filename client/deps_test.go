@@ -20,6 +20,6 @@ func TestClientDependenciesStayLean(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	deps := strings.Fields(string(out))
-	assert.Equal(t, []string{"github.com/mergelink/linktoken/gen", "github.com/mergelink/linktoken/client"}, deps,
-		"package client may import only the standard library and gen")
+	assert.Equal(t, []string{"github.com/mergelink/linktoken/gen", "github.com/mergelink/linktoken/internal/shared", "github.com/mergelink/linktoken/client"}, deps,
+		"package client may import only the standard library and this module's gen and internal/shared")
 }

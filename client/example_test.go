@@ -24,7 +24,7 @@ func Example() {
 	}))
 	defer merge.Close()
 
-	c, err := client.New("your-production-api-key", // os.Getenv(client.EnvAPIKey), or client.NewFromEnv()
+	c, err := client.New("your-production-api-key", // os.Getenv("MERGE_API_KEY"), or client.NewFromEnv()
 		client.WithRegion(client.RegionEU),
 		client.WithBaseURL(merge.URL))
 	if err != nil {
@@ -58,7 +58,7 @@ func Example() {
 
 // One client per region; US is the default.
 func ExampleNew() {
-	for _, r := range client.Regions() {
+	for _, r := range client.RegionValues() {
 		c, err := client.New("your-production-api-key", client.WithRegion(r))
 		if err != nil {
 			fmt.Println(err)
@@ -97,7 +97,7 @@ func ExampleNewFromEnv() {
 		return
 	}
 	fmt.Println(c)
-	// Output: linktoken.Client{region: eu, baseURL: https://api-eu.merge.dev/api/mktg/v1, maxRetries: 2, key: [redacted]}
+	// Output: client.Client{region: eu, baseURL: https://api-eu.merge.dev/api/mktg/v1, maxRetries: 2, key: [redacted]}
 }
 
 func ExampleParseRegion() {
@@ -107,7 +107,7 @@ func ExampleParseRegion() {
 	fmt.Println(err)
 	// Output:
 	// apac <nil>
-	// linktoken: unknown region "mars" (valid: us, eu, apac, sandbox)
+	// client: unknown region "mars" (valid: us, eu, apac, sandbox)
 }
 
 // Creating a token against a local test server, as a service's own tests would.
@@ -158,7 +158,7 @@ func ExampleAPIError() {
 	})
 	var apiErr *client.APIError
 	if errors.As(err, &apiErr) {
-		fmt.Println(apiErr.StatusCode, apiErr.RequestID, apiErr.Temporary())
+		fmt.Println(apiErr.StatusCode, apiErr.RequestID, errors.Is(err, client.ErrRateLimited))
 		for _, p := range apiErr.Problems {
 			fmt.Println(p.Field, "-", p.Detail)
 		}
@@ -167,7 +167,7 @@ func ExampleAPIError() {
 	// Output:
 	// 400 req-42 false
 	// end_user_origin_id - This origin id is already linked.
-	// linktoken: 400 Bad Request (request id req-42): end_user_origin_id: This origin id is already linked.
+	// client: 400 Bad Request (request id req-42): end_user_origin_id: This origin id is already linked.
 }
 
 // A request that breaks the spec is refused before anything is sent.
@@ -200,7 +200,7 @@ func ExampleValidate() {
 		LinkExpiryMins:          20,
 	})
 	fmt.Println(err)
-	// Output: linktoken: invalid request: /link_expiry_mins: must be at least 30 (minimum; got 20)
+	// Output: client: invalid request: /link_expiry_mins: must be at least 30 (minimum; got 20)
 }
 
 // Branching on the class of an error, without reading its text.
@@ -245,6 +245,7 @@ func ExampleWithLogger() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
+		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"link_token":"tok_123"}`)
 	}))
 	defer srv.Close()
@@ -268,20 +269,7 @@ func ExampleWithLogger() {
 	})
 	fmt.Println(err)
 	// Output:
-	// level=DEBUG msg="linktoken: retrying" method=POST path=/link-token attempt=1 status=503 wait=0s
-	// level=DEBUG msg="linktoken: create link token" method=POST path=/link-token status=200 attempts=2
+	// level=DEBUG msg="client: retrying" method=POST path=/link-token attempt=1 status=503 wait=0s
+	// level=DEBUG msg="client: create link token" method=POST path=/link-token status=200 attempts=2
 	// <nil>
-}
-
-// Redact scrubs secrets from text before it is logged, in any case.
-func ExampleRedact() {
-	line := "retrying for ADA@Example.com with key sk-live-123"
-	fmt.Println(client.Redact(line, "sk-live-123", "ada@example.com"))
-	// Output: retrying for [redacted] with key [redacted]
-}
-
-// Printable keeps text a server sent on one line, without escape sequences.
-func ExamplePrintable() {
-	fmt.Printf("%q\n", client.Printable("bad\nrequest\x1b[31m\u2028red"))
-	// Output: "bad request[31m red"
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/url"
+	"net/http"
 	"strconv"
 
 	"github.com/mergelink/linktoken/internal/shared"
@@ -55,11 +55,12 @@ func (cl *cleaner) text(s string) string { return cl.bounded(s, maxShownText) }
 // bounded cleans s and cuts the result to n bytes.
 func (cl *cleaner) bounded(s string, n int) string { return cl.red.Shown(s, n) }
 
-// location cleans a Location header: a URL keeps its scheme, host and path
-// (no credentials, query or fragment, which may carry anything); anything
-// else is cleaned as text.
-func (cl *cleaner) location(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+// location cleans a response's Location: a URL (resolved against the
+// request's) keeps its scheme, host and path (no credentials, query or
+// fragment, which may carry anything); anything else is cleaned as text.
+func (cl *cleaner) location(resp *http.Response) string {
+	raw := resp.Header.Get("Location")
+	if u, err := resp.Location(); err == nil && u.Host != "" {
 		raw = u.Scheme + "://" + u.Host + u.EscapedPath()
 	}
 	return cl.text(raw)

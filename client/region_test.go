@@ -2,7 +2,6 @@ package client_test
 
 import (
 	"math"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +20,7 @@ func TestRegionsAreTheSpecServers(t *testing.T) {
 	t.Parallel()
 	doc, err := openapi.Load()
 	require.NoError(t, err)
-	regions := client.Regions()
+	regions := client.RegionValues()
 	require.Len(t, regions, len(doc.Servers))
 	for i, r := range regions {
 		server := doc.Servers[i]
@@ -133,32 +132,4 @@ func TestParseRetryAfter(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
-}
-
-// TestVersion: the module's version comes from the build info, whether this
-// module is the main one or a dependency; "(devel)" otherwise.
-func TestVersion(t *testing.T) {
-	t.Parallel()
-	const path = "github.com/mergelink/linktoken"
-	cases := []struct {
-		name string
-		info *debug.BuildInfo
-		ok   bool
-		want string
-	}{
-		{"go install @v0.1.0", &debug.BuildInfo{Main: debug.Module{Path: path, Version: "v0.1.0"}}, true, "v0.1.0"},
-		{"built in a checkout", &debug.BuildInfo{Main: debug.Module{Path: path, Version: "(devel)"}}, true, "(devel)"},
-		{"a dependency of another main module", &debug.BuildInfo{Main: debug.Module{Path: "example.com/tool", Version: "v9.9.9"},
-			Deps: []*debug.Module{{Path: path, Version: "v0.2.0"}}}, true, "v0.2.0"},
-		{"replaced without a version", &debug.BuildInfo{Main: debug.Module{Path: "example.com/tool"},
-			Deps: []*debug.Module{{Path: path}}}, true, "(devel)"},
-		{"no build info", nil, false, "(devel)"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			assert.Equal(t, tc.want, client.ModuleVersion(tc.info, tc.ok))
-		})
-	}
-	assert.NotEmpty(t, client.Version())
 }

@@ -39,18 +39,18 @@ func finish[T any](c *call, resp *http.Response, err error, check func(*T) strin
 		return nil, e
 	}
 	var v T
-	reason := c.success(resp, &v, func() string { return check(&v) })
-	if reason == "" {
-		c.logOutcome(resp.StatusCode, "")
+	ok, reason := c.success(resp, &v, func() string { return check(&v) })
+	c.logOutcome(resp.StatusCode, "")
+	if ok {
 		return &v, nil
 	}
-	c.logOutcome(resp.StatusCode, "")
 	return nil, c.apiError(resp, reason)
 }
 
-// success decodes a 200's body into v, or says why the response is not the
-// operation's success: its reason for an *APIError ("" for a success).
-func (c *call) success(resp *http.Response, v any, check func() string) string {
+// success decodes a 200's body into v and reports whether the response is
+// the operation's success, or why not when the client, not the server,
+// found it wrong: the Reason of its *APIError.
+func (c *call) success(resp *http.Response, v any, check func() string) (bool, string) {
 	success := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	var reason string
 	switch {
@@ -59,7 +59,7 @@ func (c *call) success(resp *http.Response, v any, check func() string) string {
 	case resp.StatusCode == http.StatusOK:
 		if reason = c.decode(resp, v); reason == "" {
 			if reason = check(); reason == "" {
-				return ""
+				return true, ""
 			}
 		}
 	case success:
@@ -70,7 +70,7 @@ func (c *call) success(resp *http.Response, v any, check func() string) string {
 	if success {
 		reason = "response breaks the contract: " + reason
 	}
-	return reason
+	return false, reason
 }
 
 // decode decodes a 200: JSON (its Content-Type says so), UTF-8, the
@@ -104,7 +104,7 @@ func (c *call) apiError(resp *http.Response, reason string) *APIError {
 		Reason:     reason,
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
-		e.Location = cl.location(resp.Header.Get("Location"))
+		e.Location = cl.location(resp)
 	}
 	if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.s.clock.now()); ok {
 		e.RetryAfter = after
@@ -144,7 +144,8 @@ func (c *call) outcome(resp *http.Response, err error) error {
 	if err != nil {
 		return c.transportError(err)
 	}
-	return c.apiError(resp, c.success(resp, new(struct{}), func() string { return "" }))
+	_, reason := c.success(resp, new(struct{}), func() string { return "" })
+	return c.apiError(resp, reason)
 }
 
 // transportError wraps an error where no usable response arrived (or the

@@ -122,7 +122,9 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 		}
 		resp, err := c.client.sender().transport.RoundTrip(hop)
 		if err != nil {
-			return nil, err
+			// As http.Client.Do reports it: the method and URL (a public
+			// token in it is cleaned out of the error), and the cause.
+			return nil, &url.Error{Op: urlErrorOp(hop.Method), URL: hop.URL.String(), Err: err}
 		}
 		via = append(via, hop)
 		next, reason := c.redirect(resp, via)
@@ -134,6 +136,11 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 		c.redirects++
 		target = next
 	}
+}
+
+// urlErrorOp is "Post" for POST, as net/http writes it.
+func urlErrorOp(method string) string {
+	return method[:1] + strings.ToLower(method[1:])
 }
 
 // attemptTimeout is WithAttemptTimeout's bound, else the HTTP client's.
@@ -190,8 +197,10 @@ func (c *call) redirect(resp *http.Response, via []*http.Request) (*url.URL, str
 		return nil, "refused a redirect whose Location is not a URL"
 	case !sameOrigin(via[0].URL, loc):
 		return nil, "refused a redirect to another origin (the scheme, host or port changed)"
-	case resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect:
+	case resp.StatusCode == http.StatusMovedPermanently || resp.StatusCode == http.StatusFound || resp.StatusCode == http.StatusSeeOther:
 		return nil, "refused a redirect that turns the " + last.Method + " into a GET"
+	case resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect:
+		return nil, "redirect not followed"
 	case len(via) > maxRedirects:
 		return nil, fmt.Sprintf("stopped after %d redirects", maxRedirects)
 	}

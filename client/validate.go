@@ -126,7 +126,7 @@ func (v *validator) request(r *LinkTokenRequest) {
 		switch {
 		case !utf8.Valid(raw) || !utf8.ValidString(slug):
 			v.add(pointer, ruleRequestBody, "", "must be valid UTF-8")
-		case json.Valid(raw) && deeperThan(raw, maxConfigDepth):
+		case deeperThan(raw, maxConfigDepth):
 			v.add(pointer, ruleRequestBody, "", fmt.Sprintf("is nested more than %d levels deep", maxConfigDepth))
 		case !isJSONObject(raw):
 			v.add(pointer, ruleType, "", "must be a JSON object")
@@ -207,8 +207,8 @@ func isJSONObject(raw json.RawMessage) bool {
 	return len(trimmed) > 0 && trimmed[0] == '{' && json.Valid(raw)
 }
 
-// deeperThan reports whether raw, valid JSON, nests objects and arrays more
-// than n levels deep.
+// deeperThan reports whether raw nests objects and arrays more than n
+// levels deep before it ends or stops being JSON.
 func deeperThan(raw []byte, n int) bool {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	depth := 0

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 	"github.com/mergelink/linktoken/openapi"
 )
 
@@ -32,33 +33,33 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*client.LinkTokenRequest) {}, "", ""},
 		{"expiry 0 is the default 30", expiry(0, false), "", ""},
-		{"expiry 29", expiry(29, false), "/link_expiry_mins", client.RuleMinimum},
-		{"expiry 29 with magic link", expiry(29, true), "/link_expiry_mins", client.RuleMinimum},
-		{"expiry -1", expiry(-1, false), "/link_expiry_mins", client.RuleMinimum},
+		{"expiry 29", expiry(29, false), "/link_expiry_mins", "minimum"},
+		{"expiry 29 with magic link", expiry(29, true), "/link_expiry_mins", "minimum"},
+		{"expiry -1", expiry(-1, false), "/link_expiry_mins", "minimum"},
 		{"expiry 30", expiry(30, false), "", ""},
 		{"expiry 720", expiry(720, false), "", ""},
-		{"expiry 721", expiry(721, false), "/link_expiry_mins", client.RuleNot},
+		{"expiry 721", expiry(721, false), "/link_expiry_mins", "not"},
 		{"expiry 721 with magic link", expiry(721, true), "", ""},
-		{"expiry 10080", expiry(10080, false), "/link_expiry_mins", client.RuleNot},
+		{"expiry 10080", expiry(10080, false), "/link_expiry_mins", "not"},
 		{"expiry 10080 with magic link", expiry(10080, true), "", ""},
-		{"expiry 10081 with magic link", expiry(10081, true), "/link_expiry_mins", client.RuleMaximum},
-		{"expiry 10081", expiry(10081, false), "/link_expiry_mins", client.RuleMaximum},
-		{"empty email", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = "" }, "/end_user_email_address", client.RuleMinLength},
-		{"empty organization", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = "" }, "/end_user_organization_name", client.RuleMinLength},
-		{"empty origin id", func(r *client.LinkTokenRequest) { r.EndUserOriginID = "" }, "/end_user_origin_id", client.RuleMinLength},
+		{"expiry 10081 with magic link", expiry(10081, true), "/link_expiry_mins", "maximum"},
+		{"expiry 10081", expiry(10081, false), "/link_expiry_mins", "maximum"},
+		{"empty email", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = "" }, "/end_user_email_address", "minLength"},
+		{"empty organization", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = "" }, "/end_user_organization_name", "minLength"},
+		{"empty origin id", func(r *client.LinkTokenRequest) { r.EndUserOriginID = "" }, "/end_user_origin_id", "minLength"},
 		{"organization of 1 rune", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = "A" }, "", ""},
 		{"organization of 100 runes", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = strings.Repeat("é", 100) }, "", ""},
-		{"organization of 101 runes", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = strings.Repeat("é", 101) }, "/end_user_organization_name", client.RuleMaxLength},
-		{"email of 101 characters", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = strings.Repeat("a", 89) + "@example.com" }, "/end_user_email_address", client.RuleMaxLength},
-		{"no categories", func(r *client.LinkTokenRequest) { r.Categories = nil }, "/categories", client.RuleRequired},
-		{"empty categories", func(r *client.LinkTokenRequest) { r.Categories = []client.Category{} }, "/categories", client.RuleMinItems},
-		{"unknown category", func(r *client.LinkTokenRequest) { r.Categories = []client.Category{"hris", "payroll"} }, "/categories/1", client.RuleEnum},
+		{"organization of 101 runes", func(r *client.LinkTokenRequest) { r.EndUserOrganizationName = strings.Repeat("é", 101) }, "/end_user_organization_name", "maxLength"},
+		{"email of 101 characters", func(r *client.LinkTokenRequest) { r.EndUserEmailAddress = strings.Repeat("a", 89) + "@example.com" }, "/end_user_email_address", "maxLength"},
+		{"no categories", func(r *client.LinkTokenRequest) { r.Categories = nil }, "/categories", "required"},
+		{"empty categories", func(r *client.LinkTokenRequest) { r.Categories = []client.Category{} }, "/categories", "minItems"},
+		{"unknown category", func(r *client.LinkTokenRequest) { r.Categories = []client.Category{"hris", "payroll"} }, "/categories/1", "enum"},
 		{"every category", func(r *client.LinkTokenRequest) {
 			r.Categories = []client.Category{client.CategoryHRIS, client.CategoryATS, client.CategoryAccounting, client.CategoryTicketing,
 				client.CategoryCRM, client.CategoryMktg, client.CategoryFileStorage, client.CategoryKnowledgeBase}
 		}, "", ""},
 		{"language de", func(r *client.LinkTokenRequest) { r.Language = client.LanguageGerman }, "", ""},
-		{"unknown language", func(r *client.LinkTokenRequest) { r.Language = "fr" }, "/language", client.RuleEnum},
+		{"unknown language", func(r *client.LinkTokenRequest) { r.Language = "fr" }, "/language", "enum"},
 		{"scopes", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"hris": {{
 				ModelName:        "Employee",
@@ -68,7 +69,7 @@ func TestValidate(t *testing.T) {
 		}, "", ""},
 		{"scope without a model name", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"hris": {{}}}
-		}, "/category_common_model_scopes/hris/0/model_name", client.RuleMinLength},
+		}, "/category_common_model_scopes/hris/0/model_name", "minLength"},
 		{"scope with one-rune names", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"ats": {{ModelName: "J",
 				FieldPermissions: client.FieldPermissions{EnabledFields: []string{"n"}, DisabledFields: []string{"x"}}}}}
@@ -76,10 +77,10 @@ func TestValidate(t *testing.T) {
 		{"scope with an empty field name", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"ats": {{ModelName: "Job",
 				FieldPermissions: client.FieldPermissions{EnabledFields: []string{"name", ""}}}}}
-		}, "/category_common_model_scopes/ats/0/field_permissions/enabled_fields/1", client.RuleMinLength},
+		}, "/category_common_model_scopes/ats/0/field_permissions/enabled_fields/1", "minLength"},
 		{"scope list that is null", func(r *client.LinkTokenRequest) {
 			r.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"ats": nil}
-		}, "/category_common_model_scopes/ats", client.RuleType},
+		}, "/category_common_model_scopes/ats", "type"},
 		{"common models", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "hris.Employee", EnabledActions: []client.EnabledAction{client.EnabledActionRead}, DisabledFields: []string{}}}
 		}, "", ""},
@@ -88,31 +89,31 @@ func TestValidate(t *testing.T) {
 		}, "", ""},
 		{"common model with an empty disabled field", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "E", EnabledActions: []client.EnabledAction{}, DisabledFields: []string{""}}}
-		}, "/common_models/0/disabled_fields/0", client.RuleMinLength},
+		}, "/common_models/0/disabled_fields/0", "minLength"},
 		{"common model without an id", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{EnabledActions: []client.EnabledAction{}, DisabledFields: []string{}}}
-		}, "/common_models/0/model_id", client.RuleMinLength},
+		}, "/common_models/0/model_id", "minLength"},
 		{"common model without disabled fields", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "E", EnabledActions: []client.EnabledAction{}}}
-		}, "/common_models/0/disabled_fields", client.RuleRequired},
+		}, "/common_models/0/disabled_fields", "required"},
 		{"common model with an unknown action", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "hris.Employee", EnabledActions: []client.EnabledAction{"DELETE"}, DisabledFields: []string{}}}
-		}, "/common_models/0/enabled_actions/0", client.RuleEnum},
+		}, "/common_models/0/enabled_actions/0", "enum"},
 		{"common model without actions", func(r *client.LinkTokenRequest) {
 			r.CommonModels = []client.CommonModelScopesBody{{ModelID: "hris.Employee", DisabledFields: []string{}}}
-		}, "/common_models/0/enabled_actions", client.RuleRequired},
+		}, "/common_models/0/enabled_actions", "required"},
 		{"integration config", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"oauth_code":"x"}`)}
 		}, "", ""},
 		{"integration config that is empty", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(" ")}
-		}, "/integration_specific_config/rippling", client.RuleType},
+		}, "/integration_specific_config/rippling", "type"},
 		{"integration config with 10,000 sibling arrays", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"a":[` + strings.Repeat("[],", 9999) + `[]]}`)}
 		}, "", ""},
 		{"integration config that is not an object", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`[1]`)}
-		}, "/integration_specific_config/rippling", client.RuleType},
+		}, "/integration_specific_config/rippling", "type"},
 		// The body nests the value two levels deep; encoding/json (and so
 		// kin-openapi and the mock) decodes at most 10,000 levels.
 		{"integration config nested 9,998 deep", func(r *client.LinkTokenRequest) {
@@ -120,19 +121,19 @@ func TestValidate(t *testing.T) {
 		}, "", ""},
 		{"integration config nested 9,999 deep", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": nested(9999)}
-		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		}, "/integration_specific_config/rippling", "requestBody"},
 		{"integration config nested 10,001 deep", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": nested(10001)}
-		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		}, "/integration_specific_config/rippling", "requestBody"},
 		{"integration config with brackets in strings", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage(`{"a":"` + strings.Repeat(`[{\"`, 10000) + `"}`)}
 		}, "", ""},
 		{"integration config with invalid UTF-8", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"rippling": json.RawMessage("{\"a\":\"\xff\"}")}
-		}, "/integration_specific_config/rippling", client.RuleRequestBody},
+		}, "/integration_specific_config/rippling", "requestBody"},
 		{"integration slug with invalid UTF-8", func(r *client.LinkTokenRequest) {
 			r.IntegrationSpecificConfig = map[string]json.RawMessage{"ripp\xffling": json.RawMessage(`{}`)}
-		}, "/integration_specific_config/ripp\xffling", client.RuleRequestBody},
+		}, "/integration_specific_config/ripp\xffling", "requestBody"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,7 +151,7 @@ func TestValidate(t *testing.T) {
 			assert.Equal(t, tc.field, verr.Violations[0].Pointer)
 			assert.Equal(t, "body", verr.Violations[0].In)
 			assert.Equal(t, tc.rule, verr.Violations[0].Rule)
-			assert.Contains(t, err.Error(), client.Printable(tc.field))
+			assert.Contains(t, err.Error(), shared.Printable(tc.field))
 			assert.NotContains(t, err.Error(), "@example.com", "the email is never quoted")
 		})
 	}
@@ -186,7 +187,7 @@ func TestValidateReportsEveryViolation(t *testing.T) {
 		"categories", "end_user_email_address", "end_user_organization_name", "end_user_origin_id",
 		"language", "link_expiry_mins",
 	}, verr.Fields(), "sorted, each once")
-	assert.Equal(t, "linktoken: invalid request: /categories: is required (required); "+
+	assert.Equal(t, "client: invalid request: /categories: is required (required); "+
 		"/end_user_email_address: is required and must not be empty (minLength); "+
 		"/end_user_organization_name: is required and must not be empty (minLength); "+
 		"/end_user_origin_id: is required and must not be empty (minLength); "+
@@ -275,11 +276,11 @@ func TestViolationsAreOrderedAndCapped(t *testing.T) {
 	}
 	var verr *client.ValidationError
 	require.ErrorAs(t, client.Validate(huge), &verr)
-	assert.Len(t, verr.Violations, client.MaxViolations)
-	assert.Equal(t, 10001-client.MaxViolations, verr.Omitted)
+	assert.Len(t, verr.Violations, shared.MaxViolations)
+	assert.Equal(t, 10001-shared.MaxViolations, verr.Omitted)
 	assert.Equal(t, "/categories/1", verr.Violations[0].Pointer, "in pointer order, indexes by number")
 	assert.Equal(t, "/categories/2", verr.Violations[1].Pointer)
-	assert.Equal(t, "/end_user_email_address", verr.Violations[client.MaxViolations-1].Pointer,
+	assert.Equal(t, "/end_user_email_address", verr.Violations[shared.MaxViolations-1].Pointer,
 		"a field's first violation is kept before another field's repeats")
 	assert.Contains(t, verr.Error(), fmt.Sprintf("and %d more", verr.Omitted))
 	assert.Less(t, len(verr.Error()), 10000, "the message stays short")
@@ -331,15 +332,15 @@ func TestViolationOrder(t *testing.T) {
 			Violation{Pointer: "/c", In: "body", Rule: "b", Message: "m", Value: "3"}},
 	}
 	for _, tc := range cases {
-		for _, in := range []client.Violations{{tc.first, tc.then}, {tc.then, tc.first}} {
+		for _, in := range [][]client.Violation{{tc.first, tc.then}, {tc.then, tc.first}} {
 			got, omitted := limit(in)
-			assert.Equal(t, client.Violations{tc.first, tc.then}, got, tc.name)
+			assert.Equal(t, []client.Violation{tc.first, tc.then}, got, tc.name)
 			assert.Zero(t, omitted)
 		}
 	}
-	vs := client.Violations{{Pointer: "/categories/1"}}
+	vs := []client.Violation{{Pointer: "/categories/1"}}
 	for i := 2; i <= 20; i++ {
-		vs = append(client.Violations{{Pointer: fmt.Sprintf("/categories/%d", i)}}, vs...)
+		vs = append([]client.Violation{{Pointer: fmt.Sprintf("/categories/%d", i)}}, vs...)
 	}
 	got, _ := limit(vs)
 	assert.Equal(t, "/categories/1", got[0].Pointer)
@@ -348,8 +349,8 @@ func TestViolationOrder(t *testing.T) {
 }
 
 // limit passes vs through a ViolationList, in order.
-func limit(vs client.Violations) (client.Violations, int) {
-	var l client.ViolationList
+func limit(vs []client.Violation) ([]client.Violation, int) {
+	var l shared.ViolationList
 	for _, v := range vs {
 		l.Add(v)
 	}
@@ -368,7 +369,7 @@ func TestViolationListKeepsTheSmallest(t *testing.T) {
 	pointers := func(field string, idx []int) []Violation {
 		out := make([]Violation, len(idx))
 		for i, x := range idx {
-			out[i] = Violation{In: "body", Pointer: fmt.Sprintf("/%s/%d", field, x), Rule: client.RuleEnum}
+			out[i] = Violation{In: "body", Pointer: fmt.Sprintf("/%s/%d", field, x), Rule: "enum"}
 		}
 		return out
 	}
@@ -388,21 +389,21 @@ func TestViolationListKeepsTheSmallest(t *testing.T) {
 	for name, order := range orders {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var l client.ViolationList
+			var l shared.ViolationList
 			for _, v := range pointers("f", order) {
 				l.Add(v)
 			}
 			got, omitted := l.Result()
-			assert.Equal(t, client.Violations(pointers("f", ascending[:client.MaxViolations])), got)
-			assert.Equal(t, n-client.MaxViolations, omitted)
+			assert.Equal(t, []client.Violation(pointers("f", ascending[:shared.MaxViolations])), got)
+			assert.Equal(t, n-shared.MaxViolations, omitted)
 			assert.Equal(t, n, l.Len())
 
 			// Another field's one violation displaces this field's last.
-			l.Add(Violation{In: "body", Pointer: "/g", Rule: client.RuleRequired})
+			l.Add(Violation{In: "body", Pointer: "/g", Rule: "required"})
 			got, omitted = l.Result()
-			assert.Equal(t, "/f/48", got[client.MaxViolations-2].Pointer)
-			assert.Equal(t, "/g", got[client.MaxViolations-1].Pointer)
-			assert.Equal(t, n+1-client.MaxViolations, omitted)
+			assert.Equal(t, "/f/48", got[shared.MaxViolations-2].Pointer)
+			assert.Equal(t, "/g", got[shared.MaxViolations-1].Pointer)
+			assert.Equal(t, n+1-shared.MaxViolations, omitted)
 		})
 	}
 }
@@ -411,8 +412,8 @@ func TestViolationListKeepsTheSmallest(t *testing.T) {
 func TestViolationValues(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ category, value string }{
-		{strings.Repeat("é", 40), `"` + strings.Repeat("é", 40) + `"`},
-		{strings.Repeat("é", 41), `"` + strings.Repeat("é", 40) + `…"`},
+		{strings.Repeat("é", 32), `"` + strings.Repeat("é", 32) + `"`}, // 64 bytes: shown whole
+		{strings.Repeat("é", 33), `"` + strings.Repeat("é", 30) + `…"`}, // cut to 64 bytes, on a rune boundary
 		{"a\nb", `"a\nb"`}, // control characters are escaped
 	} {
 		req := validRequest()

@@ -103,7 +103,7 @@ func TestContract(t *testing.T) {
 		if base == "" {
 			t.Skip("set CONTRACT_BASE_URL (and MERGE_API_KEY for its key) to run the suite against a server, e.g. `linktoken mock` or a staging proxy")
 		}
-		key := os.Getenv(client.EnvAPIKey)
+		key := os.Getenv("MERGE_API_KEY")
 		if key == "" {
 			key = "contract-test-key"
 		} else if err := keySafeFor(base); err != nil {
@@ -121,12 +121,12 @@ func TestContract(t *testing.T) {
 		runPrismCases(t, cases, strings.TrimRight(base, "/"))
 	})
 	t.Run("live", func(t *testing.T) {
-		key := os.Getenv(client.EnvAPIKey)
+		key := os.Getenv("MERGE_API_KEY")
 		if key == "" || os.Getenv("CONTRACT_BASE_URL") != "" {
 			t.Skip("set MERGE_API_KEY (and MERGE_REGION: us, eu or apac) without CONTRACT_BASE_URL to run the suite against Merge's live API: make contract-live")
 		}
-		region := client.DefaultRegion
-		if v := os.Getenv(client.EnvRegion); v != "" {
+		region := client.RegionUS
+		if v := os.Getenv("MERGE_REGION"); v != "" {
 			region, err = client.ParseRegion(v)
 			require.NoError(t, err)
 		}

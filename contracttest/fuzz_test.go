@@ -25,7 +25,7 @@ func FuzzMock(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	mock := newMock(f, contracttest.WithMockValidator(v))
+	mock := newMock(f, contracttest.WithValidator(v))
 	f.Fuzz(func(t *testing.T, body, contentType, auth string, status int, undocumented bool) {
 		newRequest := func() *http.Request {
 			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(body))
@@ -36,7 +36,7 @@ func FuzzMock(f *testing.F) {
 		check := httptest.NewRequest(http.MethodPost, "http://mock/link-token", nil)
 
 		step := contracttest.Step{Status: status, Undocumented: undocumented}
-		if scripted, err := contracttest.NewMock(contracttest.WithMockValidator(v), contracttest.WithScript(step)); err == nil {
+		if scripted, err := contracttest.NewMock(contracttest.WithValidator(v), contracttest.WithScript(step)); err == nil {
 			rec := httptest.NewRecorder()
 			scripted.ServeHTTP(rec, newRequest())
 			resp := rec.Result()

@@ -336,7 +336,7 @@ func FuzzVerdictsAgree(f *testing.F) {
 				t.Fatalf("unexpected error types: %T, %T", clientErr, specErr)
 			}
 			if slices.ContainsFunc(ce.Violations, func(v contracttest.Violation) bool {
-				return v.Rule == client.RuleRequestBody && v.Pointer == ""
+				return v.Rule == "requestBody" && v.Pointer == ""
 			}) {
 				return // the body as a whole is refused (not UTF-8, nested too deep); the client names the field that made it so
 			}

@@ -195,7 +195,7 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := m.serve(w, r, body, readErr)
 	if m.logger != nil {
 		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", shared.Printable(shared.Truncate(r.Method, 16))),
+			slog.String("method", loggedMethod(r, body)),
 			slog.String("path", ex.path),
 			slog.Int("status", ex.status),
 			slog.Duration("latency", time.Since(start)),
@@ -317,6 +317,17 @@ const maxLoggedPath = 256
 // body) redacted, and bounded.
 func (m *Mock) unknownPath(r *http.Request, body []byte) string {
 	return shared.NewRedactor(requestSecrets(r.Header, body)...).Shown(r.URL.Path, maxLoggedPath)
+}
+
+// loggedMethod is a request's method as the log shows it: one of HTTP's
+// as it is, anything else cleaned and redacted like a path.
+func loggedMethod(r *http.Request, body []byte) string {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return r.Method
+	}
+	return shared.NewRedactor(requestSecrets(r.Header, body)...).Shown(r.Method, 32)
 }
 
 // maxLoggedSecrets bounds how many emails a request's body gives the log's

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // validatedClient returns a client whose every request and response is
@@ -245,21 +246,26 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 		body   string
 		status int
 	}{
-		{"email in the path", "POST", "/ada@example.com/link-token", "Bearer " + key, minimalBody, 200},
-		{"email percent-encoded", "POST", "/ada%40example.com/link-token", "Bearer " + key, minimalBody, 200},
-		{"email encoded twice", "POST", "/ada%2540example.com/link-token", "Bearer " + key, minimalBody, 200},
-		{"email encoded three times", "POST", "/ada%252540example.com/link-token", "Bearer " + key, minimalBody, 200},
-		{"email re-cased", "POST", "/ADA@Example.COM/link-token", "Bearer " + key, minimalBody, 200},
+		{"email in the path", "POST", "/ada@example.com/link-token", "Bearer " + key, minimalBody, 404},
+		{"email percent-encoded", "POST", "/ada%40example.com/link-token", "Bearer " + key, minimalBody, 404},
+		{"email encoded twice", "POST", "/ada%2540example.com/link-token", "Bearer " + key, minimalBody, 404},
+		{"email encoded three times", "POST", "/ada%252540example.com/link-token", "Bearer " + key, minimalBody, 404},
+		{"email re-cased", "POST", "/ADA@Example.COM/link-token", "Bearer " + key, minimalBody, 404},
 		{"email JSON-escaped in the body", "POST", "/ada@example.com/link-token", "Bearer " + key,
-			withEmail("end_user_email_address", `ada\u0040example.com`), 200},
+			withEmail("end_user_email_address", `ada\u0040example.com`), 404},
 		{"email under a re-cased key", "POST", "/ada@example.com/link-token", "Bearer " + key,
-			withEmail("End_User_Email_Address", email), 400},
+			withEmail("End_User_Email_Address", email), 404},
 		{"email on another path", "POST", "/users/ada@example.com", "Bearer " + key, minimalBody, 404},
-		{"key in the path", "POST", "/secret-key-for-mock/link-token", "Bearer " + key, minimalBody, 200},
-		{"key re-cased, scheme re-cased", "POST", "/SECRET-KEY-FOR-MOCK/link-token", "bEARER " + key, minimalBody, 200},
+		{"key in the path", "POST", "/secret-key-for-mock/link-token", "Bearer " + key, minimalBody, 404},
+		{"key re-cased, scheme re-cased", "POST", "/SECRET-KEY-FOR-MOCK/link-token", "bEARER " + key, minimalBody, 404},
 		{"key as the method", "SECRET-KEY-FOR-MOCK", "/link-token", "Bearer " + key, minimalBody, 405},
-		{"key in a query-escaped form", "POST", "/secret%2Dkey%2Dfor%2Dmock/link-token", "Bearer " + key, minimalBody, 200},
-		{"key encoded after an invalid escape", "POST", "/%25zz/%2573%2565cret-key-for-mock/link-token", "Bearer " + key, minimalBody, 200},
+		{"key in a query-escaped form", "POST", "/secret%2Dkey%2Dfor%2Dmock/link-token", "Bearer " + key, minimalBody, 404},
+		{"key encoded after an invalid escape", "POST", "/%25zz/%2573%2565cret-key-for-mock/link-token", "Bearer " + key, minimalBody, 404},
+		{"key after Bearer and a tab", "POST", "/secret-key-for-mock/x", "Bearer\t" + key, minimalBody, 404},
+		{"email under a repeated key", "POST", "/ada@example.com/x", "Bearer " + key,
+			strings.Replace(minimalBody, `{`, `{"end_user_email_address":"other@example.com",`, 1), 404},
+		{"email in a body cut short", "POST", "/ada@example.com/x", "Bearer " + key, `{"end_user_email_address":"ada@example.com","categ`, 404},
+		{"email in an HTML reference", "POST", "/ada&#64;example.com/x", "Bearer " + key, minimalBody, 404},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -345,7 +351,7 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // newMock builds a mock with opts, failing the test if NewMock refuses them.
-func newMock(tb testing.TB, opts ...contracttest.MockOption) *contracttest.Mock {
+func newMock(tb testing.TB, opts ...contracttest.Option) *contracttest.Mock {
 	tb.Helper()
 	m, err := contracttest.NewMock(opts...)
 	require.NoError(tb, err)
@@ -463,7 +469,9 @@ func TestMockOtherPathsAndMethods(t *testing.T) {
 		{"other path", http.MethodPost, "/link-tokens", 404, ""},
 		{"root", http.MethodGet, "/", 404, ""},
 		{"GET", http.MethodGet, "/link-token", 405, "POST"},
-		{"PUT under a prefix", http.MethodPut, "/api/mktg/v1/link-token", 405, "POST"},
+		{"PUT", http.MethodPut, "/link-token", 405, "POST"},
+		{"the operation under a prefix: only the spec's paths are served", http.MethodPost, "/api/mktg/v1/link-token", 404, ""},
+		{"a base URL that already ends in /link-token", http.MethodPost, "/link-token/link-token", 404, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -492,18 +500,18 @@ func manyBadCategories() string {
 	return `{"categories":[` + strings.Repeat(`"x",`, badCategories-1) + `"x"]}`
 }
 
-// maxMockAnswer bounds any 400 of the mock: client.MaxViolations messages
+// maxMockAnswer bounds any 400 of the mock: shared.MaxViolations messages
 // of at most a few hundred bytes each.
 const maxMockAnswer = 32 << 10
 
 // TestMockBoundsItsAnswer: however many violations or however long the
-// offending keys, the 400 lists at most client.MaxViolations messages, each
+// offending keys, the 400 lists at most shared.MaxViolations messages, each
 // cut short, and says how many were left out.
 func TestMockBoundsItsAnswer(t *testing.T) {
 	t.Parallel()
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
-	m := newMock(t, contracttest.WithMockValidator(v))
+	m := newMock(t, contracttest.WithValidator(v))
 	longKey := strings.Repeat("K", 300<<10)
 	cases := []struct {
 		name     string
@@ -514,8 +522,8 @@ func TestMockBoundsItsAnswer(t *testing.T) {
 	}{
 		// The three required end-user fields are missing too: each field's
 		// first violation is listed before another field's repeats.
-		{"262k bad categories", manyBadCategories(), "categories", client.MaxViolations - 3,
-			fmt.Sprintf("%d more violations were not listed", badCategories+3-client.MaxViolations)},
+		{"262k bad categories", manyBadCategories(), "categories", shared.MaxViolations - 3,
+			fmt.Sprintf("%d more violations were not listed", badCategories+3-shared.MaxViolations)},
 		{"a 300 KiB unknown key", strings.Replace(minimalBody, "}",
 			`,"category_common_model_scopes":{"hris":[{"model_name":"E","model_permissions":{"`+longKey+`":{}}}]}}`, 1),
 			"category_common_model_scopes", 1, ""},
@@ -601,13 +609,13 @@ func TestMockLogRedactsTheLongerSecretFirst(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
-	req := httptest.NewRequest(http.MethodPost, "http://mock/ada@example.com/link-token", strings.NewReader(minimalBody))
+	req := httptest.NewRequest(http.MethodPost, "http://mock/ada@example.com/nowhere", strings.NewReader(minimalBody))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer ada")
 	rec := httptest.NewRecorder()
 	m.ServeHTTP(rec, req)
-	require.Equal(t, 200, rec.Code)
-	assert.Contains(t, buf.String(), " path=/[redacted]/link-token ")
+	require.Equal(t, 404, rec.Code)
+	assert.Contains(t, buf.String(), " path=/[redacted]/nowhere ")
 	assert.NotContains(t, buf.String(), "example.com")
 }
 
@@ -678,7 +686,7 @@ func TestMockRefusesBodiesOver1MiB(t *testing.T) {
 	assert.Equal(t, 200, answer(t, m, pad(1<<20)).Code)
 	rec := answer(t, m, pad(1<<20+1))
 	assert.Equal(t, 400, rec.Code)
-	assert.JSONEq(t, `{"detail":"The request body could not be read: the body exceeds 1048576 bytes"}`, rec.Body.String())
+	assert.JSONEq(t, `{"detail":"the body exceeds 1048576 bytes, more than the contract kit reads"}`, rec.Body.String())
 }
 
 // TestMockWithoutLatencyAnswersAtOnce: only WithLatency makes the mock wait

@@ -45,7 +45,7 @@ func TestTransport(t *testing.T) {
 			rec := &contracttest.Recorder{}
 			v, err := contracttest.NewValidator()
 			require.NoError(t, err)
-			opts := []contracttest.TransportOption{contracttest.WithTransportValidator(v)}
+			opts := []contracttest.Option{contracttest.WithValidator(v)}
 			if tc.record {
 				opts = append(opts, contracttest.RecordTo(rec))
 			}

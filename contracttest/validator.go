@@ -325,6 +325,10 @@ func decodeBody(body []byte) (any, string) {
 	dec.UseNumber()
 	var value any
 	if err := dec.Decode(&value); err != nil {
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, fmt.Sprintf("the body is not JSON: %v, at byte %d", err, syntax.Offset)
+		}
 		return nil, "the body is not JSON: " + err.Error()
 	}
 	if _, err := dec.Token(); err != io.EOF {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // TestHeaderViolations: a documented response header is checked when the
@@ -27,13 +28,13 @@ func TestHeaderViolations(t *testing.T) {
 		}
 		return &openapi3.HeaderRef{Value: h}
 	}
-	missing := client.Violations{{In: "header", Rule: "required", Message: "response header Retry-After is required"}}
-	mismatch := client.Violations{{In: "header", Rule: "header", Message: "response header Retry-After does not match its schema"}}
+	missing := []client.Violation{{In: "header", Rule: "required", Message: "response header Retry-After is required"}}
+	mismatch := []client.Violation{{In: "header", Rule: "header", Message: "response header Retry-After does not match its schema"}}
 	cases := []struct {
 		name string
 		ref  *openapi3.HeaderRef
 		sent http.Header
-		want client.Violations
+		want []client.Violation
 	}{
 		{"no definition", nil, nil, nil},
 		{"a definition without a value", &openapi3.HeaderRef{}, nil, nil},
@@ -73,21 +74,21 @@ func TestAddSchemaErrors(t *testing.T) {
 	cases := []struct {
 		name   string
 		err    error
-		want   client.Violations
+		want   []client.Violation
 		sawNot bool
 	}{
 		{"nil", nil, nil, false},
-		{"another error, first line only", errors.New("  line one \nline two"), client.Violations{{In: "body", Rule: "spec", Message: "line one"}}, false},
-		{"another error starting with a line break", errors.New("\nline two"), client.Violations{{In: "body", Rule: "spec", Message: ""}}, false},
+		{"another error, first line only", errors.New("  line one \nline two"), []client.Violation{{In: "body", Rule: "spec", Message: "line one"}}, false},
+		{"another error starting with a line break", errors.New("\nline two"), []client.Violation{{In: "body", Rule: "spec", Message: ""}}, false},
 		{"a wrapped schema error", fmt.Errorf("wrapped: %w", &openapi3.SchemaError{SchemaField: "minLength", Reason: "too short"}),
-			client.Violations{{In: "body", Rule: "minLength", Message: "too short"}}, false},
+			[]client.Violation{{In: "body", Rule: "minLength", Message: "too short"}}, false},
 		{"a wrapped multi-error", fmt.Errorf("wrapped: %w", openapi3.MultiError{&openapi3.SchemaError{SchemaField: "enum", Reason: "r"}}),
-			client.Violations{{In: "body", Rule: "enum", Message: "r"}}, false},
+			[]client.Violation{{In: "body", Rule: "enum", Message: "r"}}, false},
 		{"a not", &openapi3.SchemaError{SchemaField: "not", Schema: &openapi3.Schema{}, Reason: "matched"},
-			client.Violations{{In: "body", Rule: "not", Message: "matched"}}, true},
+			[]client.Violation{{In: "body", Rule: "not", Message: "matched"}}, true},
 	}
 	for _, tc := range cases {
-		var l client.ViolationList
+		var l shared.ViolationList
 		assert.Equal(t, tc.sawNot, addSchemaErrors(&l, tc.err, "body"), tc.name)
 		got, _ := l.Result()
 		assert.Equal(t, tc.want, got, tc.name)

@@ -252,12 +252,12 @@ func TestValidatorSaysWhyABodyIsNotJSON(t *testing.T) {
 	v, err := contracttest.NewValidator()
 	require.NoError(t, err)
 	cases := map[string]string{
-		`{"a":`:   "invalid JSON: unexpected end",
-		`{"a" x}`: "invalid JSON at byte 5",
-		`"\u1234`: "invalid JSON: unexpected end",
-		`"\u12`:   "invalid JSON at byte 2",
-		`[1] x`:   "trailing data at byte 4",
-		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001): "invalid JSON: nested too deeply",
+		`{"a":`:   "unexpected EOF",
+		`{"a" x}`: "invalid character 'x' after object key, at byte 6",
+		`"\u1234`: "unexpected EOF",
+		`"\u12`:   "unexpected EOF",
+		`[1] x`:   "data after the value, at byte 4",
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001): "invalid character '{' exceeded max depth, at byte 50001",
 	}
 	for body, want := range cases {
 		var ce *contracttest.ContractError

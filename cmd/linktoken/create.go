@@ -16,6 +16,13 @@ import (
 
 	"github.com/mergelink/linktoken/client"
 	"github.com/mergelink/linktoken/contracttest"
+	"github.com/mergelink/linktoken/internal/shared"
+)
+
+// The environment variables the command reads, as client.NewFromEnv does.
+const (
+	envAPIKey = "MERGE_API_KEY"
+	envRegion = "MERGE_REGION"
 )
 
 const (
@@ -46,7 +53,7 @@ Flags:
 // is matched to the spec's categories in any case.
 type categoryList []client.Category
 
-func (c *categoryList) String() string { return joinValues(*c) }
+func (c *categoryList) String() string { return shared.JoinValues(*c) }
 
 func (c *categoryList) Set(v string) error {
 	for _, part := range strings.Split(v, ",") {
@@ -63,8 +70,8 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	var (
 		req        client.LinkTokenRequest
 		categories categoryList
-		region     = fs.String("region", "", "the Merge `region`: "+joinValues(client.Regions())+" (default: $"+client.EnvRegion+", else us)")
-		language   = fs.String("language", "", "the `language` Merge Link is shown in, in any case: "+joinValues(client.LanguageValues()))
+		region     = fs.String("region", "", "the Merge `region`: "+shared.JoinValues(client.RegionValues())+" (default: $"+envRegion+", else us)")
+		language   = fs.String("language", "", "the `language` Merge Link is shown in, in any case: "+shared.JoinValues(client.LanguageValues()))
 		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes")
 		baseURL    = fs.String("base-url", "", "send to this base `URL` (a proxy, a staging host) instead of the region's")
 		timeout    = fs.Duration("timeout", defaultTimeout, "give up after this long, retries included")
@@ -74,7 +81,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.StringVar(&req.EndUserEmailAddress, "email", "", "the end user's email address (required)")
 	fs.StringVar(&req.EndUserOrganizationName, "org", "", "the end user's organization (required)")
 	fs.StringVar(&req.EndUserOriginID, "origin-id", "", "your ID for the end user (required)")
-	fs.Var(&categories, "category", "an integration `category`, repeatable or comma-separated, in any case: "+joinValues(client.CategoryValues())+" (required)")
+	fs.Var(&categories, "category", "an integration `category`, repeatable or comma-separated, in any case: "+shared.JoinValues(client.CategoryValues())+" (required)")
 	fs.StringVar(&req.Integration, "integration", "", "the slug of a pre-selected integration, such as bamboohr")
 	fs.IntVar(&req.LinkExpiryMins, "expiry", 0, "`minutes` the token is valid: 30 to 720, or up to 10080 with -magic-link (default 30)")
 	fs.BoolVar(&req.ShouldCreateMagicLinkURL, "magic-link", false, "also create a Magic Link URL")
@@ -104,7 +111,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	opts := []client.Option{client.WithUserAgent("linktoken-cli")}
 	regionName, regionFrom := *region, "-region"
 	if regionName == "" {
-		regionName, regionFrom = getenv(client.EnvRegion), client.EnvRegion
+		regionName, regionFrom = getenv(envRegion), envRegion
 	}
 	if regionName != "" {
 		r, err := client.ParseRegion(regionName)
@@ -121,7 +128,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		}
 		opts = append(opts, opt)
 	}
-	key := getenv(client.EnvAPIKey)
+	key := getenv(envAPIKey)
 	if *useMock {
 		url, stop, err := startMock()
 		if err != nil {
@@ -133,12 +140,12 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		key = mockKey
 	}
 	if strings.TrimSpace(key) == "" {
-		fmt.Fprintf(stderr, "linktoken: set %s to your Merge production API key (or use -mock)\n", client.EnvAPIKey)
+		fmt.Fprintf(stderr, "linktoken: set %s to your Merge production API key (or use -mock)\n", envAPIKey)
 		return exitUsage
 	}
 	c, err := client.New(key, opts...)
 	if err != nil {
-		fmt.Fprintln(stderr, client.Printable(err.Error()))
+		fmt.Fprintln(stderr, shared.Printable(err.Error()))
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -153,9 +160,9 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return exitOK
 	}
 	// The token is the server's: printed as one clean line.
-	fmt.Fprintln(stdout, client.Printable(tok.LinkToken))
+	fmt.Fprintln(stdout, shared.Printable(tok.LinkToken))
 	if tok.MagicLinkURL != "" {
-		fmt.Fprintln(stdout, client.Printable(tok.MagicLinkURL))
+		fmt.Fprintln(stdout, shared.Printable(tok.MagicLinkURL))
 	}
 	return exitOK
 }
@@ -167,7 +174,7 @@ func optionReason(err error) string {
 	if errors.As(err, &oe) {
 		return oe.Err.Error()
 	}
-	return strings.TrimPrefix(err.Error(), "linktoken: ")
+	return strings.TrimPrefix(err.Error(), "client: ")
 }
 
 // reportInvalid prints each violation of an invalid request, naming the
@@ -178,7 +185,7 @@ func reportInvalid(stderr io.Writer, cmd *command, err error) int {
 		return cmd.usageError(stderr, "%v", err)
 	}
 	for _, v := range verr.Violations {
-		fmt.Fprintf(stderr, "linktoken: %s\n", client.Printable(describe(v)))
+		fmt.Fprintf(stderr, "linktoken: %s\n", shared.Printable(describe(v)))
 	}
 	if verr.Omitted > 0 {
 		fmt.Fprintf(stderr, "linktoken: and %d more\n", verr.Omitted)
@@ -190,7 +197,7 @@ func reportInvalid(stderr io.Writer, cmd *command, err error) int {
 // reportError prints an error of CreateLinkToken and returns the exit code.
 // An API error is a short block: the error line, then the status, the
 // request id, the reason and each problem once. Everything the server
-// wrote goes through client.Printable.
+// wrote goes through shared.Printable.
 func reportError(stderr io.Writer, cmd *command, err error) int {
 	var verr *client.ValidationError
 	if errors.As(err, &verr) {
@@ -198,7 +205,7 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 	}
 	var apiErr *client.APIError
 	if !errors.As(err, &apiErr) {
-		fmt.Fprintln(stderr, client.Printable(err.Error()))
+		fmt.Fprintln(stderr, shared.Printable(err.Error()))
 		return exitError
 	}
 	line := "linktoken: create link token failed"
@@ -212,13 +219,13 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 	}
 	fmt.Fprintf(stderr, "status: %s\n", status)
 	if apiErr.RequestID != "" {
-		fmt.Fprintf(stderr, "request id: %s\n", client.Printable(apiErr.RequestID))
+		fmt.Fprintf(stderr, "request id: %s\n", shared.Printable(apiErr.RequestID))
 	}
 	if apiErr.Reason != "" {
-		fmt.Fprintf(stderr, "reason: %s\n", client.Printable(apiErr.Reason))
+		fmt.Fprintf(stderr, "reason: %s\n", shared.Printable(apiErr.Reason))
 	}
 	for _, p := range apiErr.Problems {
-		fmt.Fprintf(stderr, "problem: %s\n", client.Printable(p.String()))
+		fmt.Fprintf(stderr, "problem: %s\n", shared.Printable(p.String()))
 	}
 	if apiErr.RetryAfter > 0 {
 		fmt.Fprintf(stderr, "retry after: %s\n", apiErr.RetryAfter)

@@ -47,7 +47,7 @@ func describe(v client.Violation) string {
 	}
 	// A missing or empty top-level field is a flag not given.
 	if flag != "" && pointer == v.Field() &&
-		(v.Rule == client.RuleRequired || v.Rule == client.RuleMinLength && strings.HasPrefix(v.Message, "is required")) {
+		(v.Rule == "required" || v.Rule == "minLength" && strings.HasPrefix(v.Message, "is required")) {
 		return where + " is required"
 	}
 	msg := where + ": " + v.Message
@@ -67,13 +67,4 @@ func enumValue[T ~string](s string, values []T) T {
 		}
 	}
 	return T(s)
-}
-
-// joinValues lists enum values for help and messages: "a, b, c".
-func joinValues[T ~string](values []T) string {
-	names := make([]string, len(values))
-	for i, v := range values {
-		names[i] = string(v)
-	}
-	return strings.Join(names, ", ")
 }

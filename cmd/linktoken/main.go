@@ -20,7 +20,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // Exit codes.
@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", client.Printable(args[0]), usage)
+	fmt.Fprintf(stderr, "linktoken: unknown command %q\n\n%s", shared.Printable(args[0]), usage)
 	return exitUsage
 }
 
@@ -113,7 +113,7 @@ func (c *command) parse(args []string, stdout, stderr io.Writer) (int, bool) {
 // usageError prints one error and the command's usage line, and returns
 // exitUsage.
 func (c *command) usageError(stderr io.Writer, format string, args ...any) int {
-	fmt.Fprintf(stderr, "linktoken: %s\n", client.Printable(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(stderr, "linktoken: %s\n", shared.Printable(fmt.Sprintf(format, args...)))
 	c.usageLine(stderr)
 	return exitUsage
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // modulePath is this module's path, in the User-Agent and import paths.
@@ -143,7 +144,7 @@ func TestCreateUsageErrors(t *testing.T) {
 		{"no org, no origin id", withKey, []string{"create", "-email", "a@b.c", "-category", "hris"},
 			[]string{"linktoken: -org (end_user_organization_name) is required", "linktoken: -origin-id (end_user_origin_id) is required"}},
 		{"long org", withKey, []string{"create", "-email", "a@b.c", "-org", strings.Repeat("x", 101), "-origin-id", "1", "-category", "hris", "-base-url", srv.URL},
-			[]string{`linktoken: -org (end_user_organization_name): is 101 characters; at most 100 are allowed (got "` + strings.Repeat("x", 40) + `…")`}},
+			[]string{`linktoken: -org (end_user_organization_name): is 101 characters; at most 100 are allowed (got "` + strings.Repeat("x", 61) + `…")`}},
 		{"empty model name in scopes", withKey, args("-category", "hris", "-scopes", emptyName),
 			[]string{"linktoken: -scopes (category_common_model_scopes/hris/0/model_name): is required and must not be empty"}},
 		{"bad scopes file", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", badScopes),
@@ -208,7 +209,8 @@ func TestEnumFlagsAnyCase(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				body, _ = io.ReadAll(r.Body)
 				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, `{"link_token":"tok"}`)
+				w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"link_token":"tok"}`)
 			}))
 			t.Cleanup(srv.Close)
 			code, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args(append(tc.extra, "-base-url", srv.URL)...)...)
@@ -228,19 +230,19 @@ func TestDescribe(t *testing.T) {
 		v    client.Violation
 		want string
 	}{
-		{"required", client.Violation{In: "body", Pointer: "/categories", Rule: client.RuleRequired, Message: "is required"},
+		{"required", client.Violation{In: "body", Pointer: "/categories", Rule: "required", Message: "is required"},
 			"-category (categories) is required"},
-		{"empty string", client.Violation{In: "body", Pointer: "/end_user_organization_name", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+		{"empty string", client.Violation{In: "body", Pointer: "/end_user_organization_name", Rule: "minLength", Message: "is required and must not be empty"},
 			"-org (end_user_organization_name) is required"},
-		{"enum with the value", client.Violation{In: "body", Pointer: "/categories/0", Rule: client.RuleEnum, Value: `"payroll"`, Message: "must be one of a, b"},
+		{"enum with the value", client.Violation{In: "body", Pointer: "/categories/0", Rule: "enum", Value: `"payroll"`, Message: "must be one of a, b"},
 			`-category (categories/0): must be one of a, b (got "payroll")`},
-		{"nested, required wording kept", client.Violation{In: "body", Pointer: "/category_common_model_scopes/hris/0/model_name", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+		{"nested, required wording kept", client.Violation{In: "body", Pointer: "/category_common_model_scopes/hris/0/model_name", Rule: "minLength", Message: "is required and must not be empty"},
 			"-scopes (category_common_model_scopes/hris/0/model_name): is required and must not be empty"},
-		{"escaped key", client.Violation{In: "body", Pointer: "/category_common_model_scopes/a~1b", Rule: client.RuleType, Value: "null", Message: "must be a list of model scopes"},
+		{"escaped key", client.Violation{In: "body", Pointer: "/category_common_model_scopes/a~1b", Rule: "type", Value: "null", Message: "must be a list of model scopes"},
 			"-scopes (category_common_model_scopes/a~1b): must be a list of model scopes (got null)"},
-		{"a field no flag sets", client.Violation{In: "body", Pointer: "/common_models/0/model_id", Rule: client.RuleMinLength, Message: "is required and must not be empty"},
+		{"a field no flag sets", client.Violation{In: "body", Pointer: "/common_models/0/model_id", Rule: "minLength", Message: "is required and must not be empty"},
 			"common_models/0/model_id: is required and must not be empty"},
-		{"no pointer", client.Violation{In: "body", Rule: client.RuleType, Message: "must be an object"},
+		{"no pointer", client.Violation{In: "body", Rule: "type", Message: "must be an object"},
 			"body: must be an object"},
 	}
 	for _, tc := range cases {
@@ -425,9 +427,9 @@ func TestHelp(t *testing.T) {
 func TestHelpListsTheGeneratedEnums(t *testing.T) {
 	t.Parallel()
 	_, help, _ := runCLI(t, nil, "create", "-h")
-	assert.Contains(t, help, "in any case: "+joinValues(client.CategoryValues())+" (required)")
-	assert.Contains(t, help, "in any case: "+joinValues(client.LanguageValues())+"\n")
-	assert.Contains(t, help, "the Merge region: "+joinValues(client.Regions()))
+	assert.Contains(t, help, "in any case: "+shared.JoinValues(client.CategoryValues())+" (required)")
+	assert.Contains(t, help, "in any case: "+shared.JoinValues(client.LanguageValues())+"\n")
+	assert.Contains(t, help, "the Merge region: "+shared.JoinValues(client.RegionValues()))
 }
 
 // TestMockUsageErrors: bad flags of mock exit 2 with the usage line, before
@@ -531,12 +533,13 @@ func TestVersionMatchesUserAgent(t *testing.T) {
 	var ua string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ua = r.Header.Get("User-Agent")
+		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"link_token":"tok"}`)
 	}))
 	t.Cleanup(srv.Close)
 	code, _, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", srv.URL, "-category", "hris")...)
 	require.Equal(t, exitOK, code, errOut)
-	assert.Equal(t, modulePath+"/"+client.Version()+" go/"+runtime.Version()+" linktoken-cli", ua)
+	assert.Equal(t, modulePath+"/"+shared.Version()+" go/"+runtime.Version()+" linktoken-cli", ua)
 }
 
 // TestImports: the command uses the client and the contract suite only,
@@ -551,7 +554,7 @@ func TestImports(t *testing.T) {
 			ours = append(ours, imp)
 		}
 	}
-	assert.ElementsMatch(t, []string{modulePath + "/client", modulePath + "/contracttest"}, ours)
+	assert.ElementsMatch(t, []string{modulePath + "/client", modulePath + "/contracttest", modulePath + "/internal/shared"}, ours)
 }
 
 // TestMockCommand builds the binary, serves the mock on a free loopback

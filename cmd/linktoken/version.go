@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // buildVersion is what `linktoken version` prints, read from the build
@@ -65,6 +65,6 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	info, ok := debug.ReadBuildInfo()
-	fmt.Fprint(stdout, readBuildVersion(info, ok, client.Version()))
+	fmt.Fprint(stdout, readBuildVersion(info, ok, shared.Version()))
 	return exitOK
 }

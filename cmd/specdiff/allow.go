@@ -16,7 +16,10 @@ package main
 // that is empty, is "--" or holds a space, a quote, a backslash or a control
 // character is written as a Go string literal ("two words"). METHOD and path
 // are "-" for a change that is not about one operation. The reason is
-// required. Blank lines and lines starting with # are skipped.
+// required, and may not be a placeholder such as the "<why>" of the line
+// specdiff suggests; it is kept cleaned (shared.Printable), so what is
+// printed of it is one line without control characters. Blank lines and
+// lines starting with # are skipped.
 //
 // "specdiff breaking" prints, under each breaking change it reports, the
 // entry that would acknowledge it; an entry that acknowledges nothing is
@@ -31,6 +34,8 @@ import (
 	"unicode"
 
 	"github.com/oasdiff/oasdiff/checker"
+
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // allowFormat is the form of an entry, for error messages.
@@ -47,7 +52,7 @@ type allowList struct {
 type allowEntry struct {
 	line    int
 	key     string // canonical: formatKey of the parsed fields
-	reason  string
+	reason  string // cleaned by parseAllowLine: printed as it is
 	matched bool
 }
 
@@ -69,11 +74,11 @@ func readAllow(path string) (*allowList, error) {
 		n := i + 1
 		fields, reason, err := parseAllowLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+			return nil, fmt.Errorf("%s:%d: %w", shown(path), n, err)
 		}
 		e := &allowEntry{line: n, key: formatKey(fields), reason: reason}
 		if prev, ok := a.byKey[e.key]; ok {
-			return nil, fmt.Errorf("%s:%d: names the same change as line %d", path, n, prev.line)
+			return nil, fmt.Errorf("%s:%d: names the same change as line %d", shown(path), n, prev.line)
 		}
 		a.byKey[e.key] = e
 		a.entries = append(a.entries, e)
@@ -82,7 +87,8 @@ func readAllow(path string) (*allowList, error) {
 }
 
 // parseAllowLine splits an entry into the fields naming the change and the
-// reason after "--".
+// reason after "--", cleaned. What an error quotes of line is shown
+// (bounded and cleaned).
 func parseAllowLine(line string) ([]string, string, error) {
 	var fields []string
 	rest := line
@@ -95,12 +101,12 @@ func parseAllowLine(line string) ([]string, string, error) {
 		if rest[0] == '"' {
 			quoted, err := strconv.QuotedPrefix(rest)
 			if err != nil {
-				return nil, "", fmt.Errorf("unterminated or invalid quoted field %s", rest)
+				return nil, "", fmt.Errorf("unterminated or invalid quoted field %s", shown(rest))
 			}
 			field, _ = strconv.Unquote(quoted)
 			rest = rest[len(quoted):]
 			if rest != "" && !unicode.IsSpace(rune(rest[0])) {
-				return nil, "", fmt.Errorf("no space after the quoted field %s", quoted)
+				return nil, "", fmt.Errorf("no space after the quoted field %s", shown(quoted))
 			}
 		} else {
 			end := strings.IndexFunc(rest, unicode.IsSpace)
@@ -114,14 +120,29 @@ func parseAllowLine(line string) ([]string, string, error) {
 		}
 		fields = append(fields, field)
 	}
-	reason := strings.TrimSpace(rest)
+	reason := strings.TrimSpace(shared.Printable(rest))
 	switch {
 	case len(fields) < 3:
-		return nil, "", fmt.Errorf("names %q only; write %s", formatKey(fields), allowFormat)
+		return nil, "", fmt.Errorf("names %q only; write %s", shown(formatKey(fields)), allowFormat)
 	case reason == "":
 		return nil, "", fmt.Errorf("has no reason; write %s", allowFormat)
+	case isPlaceholder(reason):
+		return nil, "", fmt.Errorf("gives the placeholder %s as its reason; replace it with why this breaking change is intended", shown(reason))
 	}
 	return fields, reason, nil
+}
+
+// isPlaceholder reports whether a reason is template text left in place:
+// one <...> with nothing around it, such as the "<why>" of the entry
+// specdiff suggests, or the "<why this breaking change is intended>" of
+// allowFormat.
+func isPlaceholder(reason string) bool {
+	inner, ok := strings.CutPrefix(reason, "<")
+	if !ok {
+		return false
+	}
+	inner, ok = strings.CutSuffix(inner, ">")
+	return ok && !strings.ContainsAny(inner, "<>")
 }
 
 // acknowledge returns the reason given for the change named key, marking

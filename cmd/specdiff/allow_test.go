@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,6 +68,12 @@ func TestAllowList(t *testing.T) {
 			[]string{"ALLOW:3: names the same change as line 1"}, nil, nil},
 		{"bad quoting", `request-property-enum-value-removed POST /link-token "crm categories/items -- x` + "\n", false, exitBadInput,
 			[]string{"ALLOW:1: unterminated or invalid quoted field"}, nil, nil},
+		{"the suggested entry pasted with its placeholder", ackKnowledgebase + keyCRM + " -- <why>\n", false, exitBadInput,
+			[]string{"ALLOW:2: gives the placeholder <why> as its reason; replace it with why this breaking change is intended"}, nil, nil},
+		{"the documented form's placeholder", keyCRM + " --   <why the break is intended> \n", false, exitBadInput,
+			[]string{"ALLOW:1: gives the placeholder <why the break is intended> as its reason"}, nil, nil},
+		{"a reason that quotes a placeholder", keyCRM + " -- replaces the <why> left in by mistake\n" + ackKnowledgebase, true, exitOK,
+			[]string{"acknowledged: replaces the <why> left in by mistake"}, nil, nil},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,6 +170,49 @@ func TestArgString(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			assert.Equal(t, tc.want, argString(tc.arg))
+		})
+	}
+}
+
+// TestAllowReasonIsPrintedClean: a reason is printed, as text and as JSON,
+// without control or formatting characters and with invalid UTF-8 replaced,
+// on one line.
+func TestAllowReasonIsPrintedClean(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ours, err := os.ReadFile("testdata/ours.yaml")
+	require.NoError(t, err)
+	base := filepath.Join(dir, "base.yaml")
+	require.NoError(t, os.WriteFile(base, []byte(strings.Replace(string(ours), "enum: [hris, ats]", "enum: [hris, ats, crm]", 1)), 0o600))
+	const entry = "request-property-enum-value-removed POST /link-token crm categories/items -- "
+	cases := []struct {
+		name, reason, printed string
+	}{
+		{"plain", "no CRM customers yet", "no CRM customers yet"},
+		{"a NUL byte", "no CRM\x00 customers", "no CRM customers"},
+		{"invalid UTF-8", "no CRM \xff\xfe customers", "no CRM \ufffd\ufffd customers"},
+		{"an escape sequence", "\x1b[31mno CRM\x1b[0m customers", "[31mno CRM[0m customers"},
+		{"line breaks other than LF", "no CRM\rcustomers\u2028yet\vor\u0085ever", "no CRM customers yet or ever"},
+		{"a bidi override and a zero-width space", "no \u202eCRM\u200b customers", "no CRM customers"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			allow := filepath.Join(dir, fmt.Sprintf("allow%d.txt", i))
+			require.NoError(t, os.WriteFile(allow, []byte(entry+tc.reason+"\n"), 0o600))
+			args := []string{"breaking", "-base", base, "-head", "testdata/ours.yaml", "-allow", allow, "-strict"}
+			code, out, errOut := runCmd(args...)
+			require.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", out, errOut)
+			assert.Contains(t, out, "\n      acknowledged: "+tc.printed+"\n", "the reason must be printed cleaned, on one line")
+			assert.True(t, utf8.ValidString(out), "the output must be valid UTF-8: %q", out)
+			assert.Equal(t, -1, strings.IndexFunc(out, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }), "no control character in %q", out)
+
+			code, out, _ = runCmd(append(args, "-format", "json")...)
+			require.Equal(t, exitOK, code)
+			var r report
+			require.NoError(t, json.Unmarshal([]byte(out), &r))
+			require.Len(t, r.Acknowledged, 1)
+			assert.Equal(t, tc.printed, r.Acknowledged[0].Reason, "the JSON report must give the reason cleaned too")
 		})
 	}
 }

@@ -88,12 +88,12 @@ func readBase(base string) ([]byte, string, error) {
 		return data, base, err
 	}
 	if strings.HasPrefix(base, "-") {
-		return nil, "", usageError{breakingSynopsis, fmt.Sprintf("-base %q: a git ref cannot start with \"-\"", base)}
+		return nil, "", usageError{breakingSynopsis, fmt.Sprintf("-base %q: a git ref cannot start with \"-\"", shown(base))}
 	}
 	name := base + ":" + openapi.SpecPath
 	data, err := gitShow("", name, maxDocumentBytes)
 	if err != nil {
-		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %w", base, openapi.SpecPath, err)
+		return nil, "", fmt.Errorf("-base %q is neither a file nor a git ref holding %s: %w", shown(base), openapi.SpecPath, err)
 	}
 	return data, name, nil
 }
@@ -125,7 +125,7 @@ func gitShow(dir, object string, limit int64) ([]byte, error) {
 		return nil, readErr
 	case waitErr != nil:
 		if msg := strings.TrimSpace(errOut.String()); msg != "" {
-			return nil, errors.New(msg)
+			return nil, errors.New(clip(msg, maxErrorBytes)) // git quotes the object, unbounded
 		}
 		return nil, waitErr
 	}
@@ -138,10 +138,10 @@ func loadSpec(data []byte, name string) (*load.SpecInfo, error) {
 	loader.IsExternalRefsAllowed = false
 	info, err := load.NewSpecInfoFromData(loader, data, name)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, fmt.Errorf("load %s: %w", shown(name), err)
 	}
 	if !strings.HasPrefix(info.Spec.OpenAPI, "3.") {
-		return nil, fmt.Errorf("load %s: not an OpenAPI 3 document", name)
+		return nil, fmt.Errorf("load %s: not an OpenAPI 3 document", shown(name))
 	}
 	return info, nil
 }

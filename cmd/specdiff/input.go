@@ -41,37 +41,69 @@ func readSource(flagName, src string, allowURL bool) ([]byte, error) {
 func readFile(flagName, path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", flagName, err)
+		// The *PathError would repeat path, unbounded.
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("read %s %s: %w", flagName, shown(path), err)
 	}
 	defer f.Close()
 	var size int64
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		if size = st.Size(); size > limit {
-			return nil, fmt.Errorf("read %s %s: %w", flagName, path, tooBig(limit))
+			return nil, fmt.Errorf("read %s %s: %w", flagName, shown(path), tooBig(limit))
 		}
 	}
 	data, err := readLimited(f, limit, size)
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", flagName, path, err)
+		return nil, fmt.Errorf("read %s %s: %w", flagName, shown(path), err)
 	}
 	return data, nil
 }
 
+// The chunks readLimited reads a stream of unknown size in: the first is
+// firstChunk bytes, each next one twice the last, up to maxChunk.
+const (
+	firstChunk = 64 << 10
+	maxChunk   = 4 << 20
+)
+
 // readLimited reads r to its end, or fails once it has given more than
-// limit bytes: the one bound on what specdiff reads. sizeHint, when known,
-// sizes the buffer.
+// limit bytes: the one bound on what specdiff reads. sizeHint, when known
+// (a file's size, a Content-Length), sizes the first read.
+//
+// It reads into chunks no bigger than what is left of the bound, and joins
+// them at the end, so that what it allocates stays within limit plus one
+// byte however much r offers (/dev/zero): a growing buffer would hold twice
+// the bound, plus the copy it grew from.
 func readLimited(r io.Reader, limit, sizeHint int64) ([]byte, error) {
-	var buf bytes.Buffer
+	next := int64(firstChunk)
 	if sizeHint > 0 && sizeHint <= limit {
-		buf.Grow(int(sizeHint) + bytes.MinRead)
+		next = sizeHint + 1 // one more byte, to see the end without another chunk
 	}
-	if _, err := buf.ReadFrom(io.LimitReader(r, limit+1)); err != nil {
-		return nil, err
+	var chunks [][]byte
+	var total int64
+	for {
+		chunk := make([]byte, min(next, limit+1-total))
+		n, err := io.ReadFull(r, chunk)
+		chunks = append(chunks, chunk[:n])
+		total += int64(n)
+		if total > limit {
+			return nil, tooBig(limit)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		next = min(2*int64(len(chunk)), maxChunk)
 	}
-	if int64(buf.Len()) > limit {
-		return nil, tooBig(limit)
+	if len(chunks) == 1 {
+		return chunks[0], nil
 	}
-	return buf.Bytes(), nil
+	return bytes.Join(chunks, nil), nil
 }
 
 // errTooBig is what a read over the bound wraps.
@@ -101,7 +133,7 @@ func checkURL(u *url.URL) error {
 	case u.Scheme == "http" && isLoopback(u.Hostname()):
 		return nil
 	}
-	return fmt.Errorf("refusing %s://%s: only https URLs are fetched (plain http only from a loopback host)", u.Scheme, u.Host)
+	return fmt.Errorf("refusing %s://%s: only https URLs are fetched (plain http only from a loopback host)", shown(u.Scheme), shown(u.Host))
 }
 
 // isLoopback reports whether host is localhost or a loopback IP address
@@ -131,21 +163,30 @@ func fetch(rt http.RoundTripper, flagName string, u *url.URL, limit int64) ([]by
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
+	name := shown(u.Redacted())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", flagName, err)
+		return nil, fmt.Errorf("fetch %s %s: %w", flagName, name, err)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", flagName, err)
+		// The *url.Error would repeat the URL (or a redirect's), unbounded.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("fetch %s %s: %w", flagName, name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetch %s %s: status %d", flagName, u.Redacted(), resp.StatusCode) // the server's reason phrase is not shown
+		return nil, fmt.Errorf("fetch %s %s: status %d", flagName, name, resp.StatusCode) // the server's reason phrase is not shown
+	}
+	if resp.ContentLength > limit {
+		return nil, fmt.Errorf("fetch %s %s: %w", flagName, name, tooBig(limit))
 	}
 	data, err := readLimited(resp.Body, limit, resp.ContentLength)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s %s: %w", flagName, u.Redacted(), err)
+		return nil, fmt.Errorf("fetch %s %s: %w", flagName, name, err)
 	}
 	return data, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -167,4 +168,63 @@ func TestFetchRefusesPlainHTTPWithoutConnecting(t *testing.T) {
 	assert.Equal(t, exitBadInput, code)
 	assert.Empty(t, out)
 	assert.Equal(t, "specdiff: fetch -spec: refusing http://example.com: only https URLs are fetched (plain http only from a loopback host)\n", errOut)
+}
+
+// endless is a stream that never ends, as /dev/zero.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestReadAllocates: what readLimited allocates stays near what it must
+// keep, however much the input offers (/dev/zero peaked at 278 MB before
+// its refusal when the bound was 64 MiB). Not parallel, so that no other
+// test allocates while it measures.
+func TestReadAllocates(t *testing.T) {
+	const limit = 16 << 20
+	const size = 10 << 20 // a document under the bound
+	dir := t.TempDir()
+	file := filepath.Join(dir, "doc.json")
+	require.NoError(t, os.WriteFile(file, bytes.Repeat([]byte("x"), size), 0o600))
+	cases := []struct {
+		name    string
+		read    func() ([]byte, error)
+		tooBig  bool
+		atMost  uint64 // bytes allocated
+		because string
+	}{
+		{"an endless stream", func() ([]byte, error) { return readLimited(endless{}, limit, 0) }, true,
+			limit + 64<<10, "an endless stream must be refused having read no more than the bound"},
+		{"/dev/zero", func() ([]byte, error) { return readFile("-spec", "/dev/zero", limit) }, true,
+			limit + 64<<10, "/dev/zero must be refused having read no more than the bound"},
+		{"an endless stream claiming a size", func() ([]byte, error) { return readLimited(endless{}, limit, size) }, true,
+			limit + 64<<10, "a size hint must not let a stream past the bound"},
+		{"a file of known size", func() ([]byte, error) { return readFile("-spec", file, limit) }, false,
+			size + 64<<10, "a file of known size must be read into one buffer of its size"},
+		{"a stream of unknown size", func() ([]byte, error) {
+			f, err := os.Open(file)
+			require.NoError(t, err)
+			defer f.Close()
+			return readLimited(struct{ io.Reader }{f}, limit, 0)
+		}, false, 2*size + maxChunk, "a stream must cost at most its chunks and their join"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := os.Stat("/dev/zero"); err != nil && tc.name == "/dev/zero" {
+				t.Skip("no /dev/zero here")
+			}
+			var data []byte
+			var err error
+			allocated := allocatedBy(func() { data, err = tc.read() })
+			if tc.tooBig {
+				assert.ErrorIs(t, err, errTooBig)
+			} else {
+				require.NoError(t, err)
+				assert.Len(t, data, size)
+			}
+			assert.LessOrEqual(t, allocated, tc.atMost, "%s: allocated %d bytes", tc.because, allocated)
+		})
+	}
 }

@@ -73,13 +73,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		err = usageError{commandSynopsis, fmt.Sprintf("unknown command %q", args[0])}
+		err = usageError{commandSynopsis, fmt.Sprintf("unknown command %q", shown(args[0]))}
 	}
 	switch {
 	case errors.Is(err, errHelp):
 		return exitOK
 	case err != nil:
-		fmt.Fprintf(stderr, "specdiff: %s\n", oneLine(err.Error()))
+		// Every value an error quotes is shown already (bounded, cleaned);
+		// the line as a whole is too, for what kin-openapi or git wrote.
+		fmt.Fprintf(stderr, "specdiff: %s\n", oneLine(clip(err.Error(), maxErrorBytes)))
 		return exitBadInput
 	}
 	return code
@@ -111,9 +113,10 @@ func parseFlags(fs *flag.FlagSet, synopsis string, args []string, stdout io.Writ
 		fs.PrintDefaults()
 		return errHelp
 	case err != nil:
-		return usageError{synopsis, err.Error()}
+		// The flag package quotes the flag or its value, unbounded.
+		return usageError{synopsis, shown(err.Error())}
 	case fs.NArg() > 0:
-		return usageError{synopsis, fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+		return usageError{synopsis, fmt.Sprintf("unexpected argument %q", shown(fs.Arg(0)))}
 	}
 	return nil
 }

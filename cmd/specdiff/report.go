@@ -7,7 +7,7 @@ import (
 
 	"github.com/oasdiff/oasdiff/checker"
 
-	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/shared"
 )
 
 // entry is one change, as printed.
@@ -79,7 +79,8 @@ func (r *report) write(w io.Writer, format, title string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
-	fmt.Fprintf(w, "%s: %d breaking, %d warning, %d informational", title, len(r.Breaking), len(r.Warnings), len(r.Info))
+	// The title names files and a path of the upstream document: printed clean.
+	fmt.Fprintf(w, "%s: %d breaking, %d warning, %d informational", shared.Printable(title), len(r.Breaking), len(r.Warnings), len(r.Info))
 	if len(r.Acknowledged) > 0 {
 		fmt.Fprintf(w, ", %d acknowledged", len(r.Acknowledged))
 	}
@@ -97,19 +98,19 @@ func (r *report) write(w io.Writer, format, title string) error {
 		fmt.Fprintf(w, "\n%s:\n", g.name)
 		for _, e := range g.entries {
 			// The text quotes the documents, which may be a server's: printed clean.
-			fmt.Fprintf(w, "  [%s] %s %s: %s\n", e.ID, e.Operation, client.Printable(e.Path), client.Printable(e.Text))
+			fmt.Fprintf(w, "  [%s] %s %s: %s\n", e.ID, e.Operation, shared.Printable(e.Path), shared.Printable(e.Text))
 			switch {
 			case e.Reason != "":
-				fmt.Fprintf(w, "      acknowledged: %s\n", e.Reason)
+				fmt.Fprintf(w, "      acknowledged: %s\n", e.Reason) // cleaned when the allow list was read
 			case r.showKeys && e.Level == "breaking":
-				fmt.Fprintf(w, "      to accept it, allow: %s -- <why>\n", client.Printable(e.Key))
+				fmt.Fprintf(w, "      to accept it, allow: %s -- <why>\n", shared.Printable(e.Key))
 			}
 		}
 	}
 	if len(r.Unmatched) > 0 {
 		fmt.Fprintf(w, "\nunmatched allow entries (they acknowledge no breaking change):\n")
 		for _, u := range r.Unmatched {
-			fmt.Fprintf(w, "  %s:%d: %s\n", u.File, u.Line, client.Printable(u.Entry))
+			fmt.Fprintf(w, "  %s:%d: %s\n", shared.Printable(u.File), u.Line, shared.Printable(u.Entry))
 		}
 	}
 	return nil

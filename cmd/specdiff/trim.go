@@ -2,17 +2,25 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // Trimming a JSON document before kin-openapi loads it. kin-openapi parses
 // JSON through its YAML parser, which takes seconds and gigabytes on a
-// document of a few megabytes; encoding/json finds the link-token operation
-// and what it references in a small fraction of that, and kin-openapi then
-// loads a document of a few kilobytes. YAML documents are loaded whole.
+// document of a few megabytes; gjson finds the link-token operation and
+// what it references in a small fraction of that, and kin-openapi then
+// loads a document of a few kilobytes. YAML documents, and JSON documents
+// trimJSON cannot cut down, are loaded whole, and only when small
+// (maxUntrimmedBytes in upstream.go).
 //
 // The trimmed document keeps openapi, info, servers, the chosen path item
 // and every component it references, transitively: schemas, parameters,
@@ -22,48 +30,67 @@ import (
 // text.
 
 // errNotTrimmable means the document is not one trimJSON can cut down
-// faithfully: not a JSON object, not OpenAPI 3, a "$ref" outside
-// #/components/ or to a component that is missing, a path item that is
-// itself a "$ref". The caller then loads the whole document, so every
-// problem is reported by kin-openapi as before.
-var errNotTrimmable = errors.New("not trimmable")
+// faithfully: not a JSON object, not OpenAPI 3, a key given twice in an
+// object it reads, a "$ref" outside #/components/ or to a component that
+// is missing, a path item that is itself a "$ref". The error wrapping it
+// says which (see notTrimmable). The caller then loads the whole document,
+// so that kin-openapi reports every problem as before, but only when it is
+// small (see maxUntrimmedBytes in upstream.go).
+var errNotTrimmable = errors.New("cannot be trimmed to its link-token operation")
+
+// notTrimmable is errNotTrimmable with the reason: the first problem found,
+// any value from the document in it shown (bounded and cleaned).
+func notTrimmable(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errNotTrimmable}, args...)...)
+}
 
 const componentsRef = "#/components/"
 
 // trimJSON returns the link-token operation's part of a JSON document (see
-// above) and the path choosePath picked. An error other than
+// above) and the path choosePath picked. An error other than one wrapping
 // errNotTrimmable is choosePath's: no operation, or several.
+//
+// The document is read with gjson, which finds the members of an object
+// without decoding or copying their values: that is what makes looking up
+// one path and a few components of a document of megabytes cheap. Every
+// object trimJSON reads is checked for a key given twice, which kin-openapi
+// refuses and gjson would not notice.
 func trimJSON(data []byte, name, want string) ([]byte, string, error) {
-	if !looksLikeJSONObject(data) || !json.Valid(data) {
-		return nil, "", errNotTrimmable
+	if !looksLikeJSONObject(data) {
+		return nil, "", notTrimmable("it is not a JSON object (YAML is never trimmed)")
 	}
-	top, err := objectMembers(data)
+	if !json.Valid(data) {
+		return nil, "", notTrimmable("it is not valid JSON")
+	}
+	// One copy, so that every member below is a substring of it.
+	doc := string(data)
+	top, err := objectMembers(doc, "the document")
 	if err != nil {
-		return nil, "", errNotTrimmable
+		return nil, "", err
 	}
 	var version string
-	if json.Unmarshal(top["openapi"], &version) != nil || !strings.HasPrefix(version, "3.") {
-		return nil, "", errNotTrimmable
+	if json.Unmarshal([]byte(top["openapi"]), &version) != nil || !strings.HasPrefix(version, "3.") {
+		return nil, "", notTrimmable("its openapi member is %s, not a 3.x version", shown(cmp.Or(top["openapi"], "missing")))
 	}
-	paths, err := objectMembers(top["paths"])
+	paths, err := objectMembers(top["paths"], "paths")
 	if err != nil {
-		return nil, "", errNotTrimmable
+		return nil, "", err
 	}
 	// Only paths that could be chosen are looked into.
-	items := map[string]map[string][]byte{}
+	items := map[string]map[string]string{}
 	var posts []string
 	for path, raw := range paths {
 		if path != want && !strings.HasSuffix(path, operationPath) {
 			continue
 		}
-		item, err := objectMembers(raw)
+		item, err := objectMembers(raw, "the path item "+shown(path))
 		if err != nil {
-			return nil, "", errNotTrimmable
+			return nil, "", err
 		}
 		if _, ok := item["$ref"]; ok {
-			return nil, "", errNotTrimmable
+			return nil, "", notTrimmable("the path item %s is a $ref", shown(path))
 		}
-		if post, ok := item["post"]; ok && string(post) != "null" {
+		if post, ok := item["post"]; ok && post != "null" {
 			items[path] = item
 			posts = append(posts, path)
 		}
@@ -76,18 +103,57 @@ func trimJSON(data []byte, name, want string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	doc := trimmedDocument{
-		OpenAPI:    top["openapi"],
-		Info:       top["info"],
-		Servers:    top["servers"],
-		Paths:      map[string]json.RawMessage{path: paths[path]},
+	out, err := json.MarshalIndent(trimmedDocument{
+		OpenAPI:    json.RawMessage(top["openapi"]),
+		Info:       json.RawMessage(top["info"]),
+		Servers:    json.RawMessage(top["servers"]),
+		Paths:      map[string]json.RawMessage{path: json.RawMessage(paths[path])},
 		Components: components,
-	}
-	out, err := json.MarshalIndent(doc, "", "  ")
+	}, "", "  ")
 	if err != nil {
-		return nil, "", fmt.Errorf("trim %s: %w", name, err)
+		return nil, "", fmt.Errorf("trim %s: %w", shown(name), err)
 	}
 	return append(out, '\n'), path, nil
+}
+
+// objectMembers returns the members of the JSON object raw (valid JSON) by
+// key, each value a substring of raw, found by gjson. where names the
+// object in errors. A value that is not an object, and a key given twice
+// (kin-openapi refuses such documents), are errNotTrimmable.
+func objectMembers(raw, where string) (map[string]string, error) {
+	v := gjson.Parse(raw)
+	if !v.IsObject() {
+		return nil, notTrimmable("%s is not an object", where)
+	}
+	members := map[string]string{}
+	var err error
+	v.ForEach(func(k, value gjson.Result) bool {
+		key := objectKey(k.Raw)
+		if _, ok := members[key]; ok {
+			err = notTrimmable("%s has the key %q twice", where, shown(key))
+			return false
+		}
+		members[key] = value.Raw
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return members, nil
+}
+
+// objectKey decodes a quoted JSON key as encoding/json does (and so as the
+// "$ref" strings it is matched with are decoded): escapes decoded, invalid
+// UTF-8 replaced by U+FFFD. Most keys need neither, and are not copied.
+func objectKey(quoted string) string {
+	if !strings.Contains(quoted, `\`) && utf8.ValidString(quoted) {
+		return quoted[1 : len(quoted)-1]
+	}
+	var s string
+	if json.Unmarshal([]byte(quoted), &s) != nil {
+		return quoted // not reached on valid JSON
+	}
+	return s
 }
 
 // trimmedDocument is what trimJSON keeps, in the order a reader expects.
@@ -101,24 +167,26 @@ type trimmedDocument struct {
 
 // referencedComponents collects the components a path item references,
 // transitively, by section ("schemas", "parameters", ...) and name.
-func referencedComponents(rawComponents []byte, item map[string][]byte) (map[string]map[string]json.RawMessage, error) {
-	var sections map[string][]byte
-	if rawComponents != nil {
+// Members are visited in sorted order, so that the problem reported, when
+// there are several, is always the same.
+func referencedComponents(rawComponents string, item map[string]string) (map[string]map[string]json.RawMessage, error) {
+	var sections map[string]string
+	if rawComponents != "" {
 		var err error
-		if sections, err = objectMembers(rawComponents); err != nil {
-			return nil, errNotTrimmable
+		if sections, err = objectMembers(rawComponents, "components"); err != nil {
+			return nil, err
 		}
 	}
-	available := map[string]map[string][]byte{} // the sections looked into so far
-	section := func(name string) (map[string][]byte, error) {
+	available := map[string]map[string]string{} // the sections looked into so far
+	section := func(name string) (map[string]string, error) {
 		if s, ok := available[name]; ok {
 			return s, nil
 		}
-		var s map[string][]byte
+		var s map[string]string
 		if raw, ok := sections[name]; ok {
 			var err error
-			if s, err = objectMembers(raw); err != nil {
-				return nil, errNotTrimmable
+			if s, err = objectMembers(raw, "components/"+shown(name)); err != nil {
+				return nil, err
 			}
 		}
 		available[name] = s
@@ -126,8 +194,8 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 	}
 
 	found := map[string]map[string]json.RawMessage{}
-	var queue [][]byte
-	add := func(sectionName, name string) error {
+	var queue []string
+	add := func(ref, sectionName, name string) error {
 		if _, ok := found[sectionName][name]; ok {
 			return nil
 		}
@@ -137,17 +205,18 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 		}
 		raw, ok := s[name]
 		if !ok {
-			return errNotTrimmable
+			return notTrimmable("$ref %q names a component the document does not have", shown(ref))
 		}
 		if found[sectionName] == nil {
 			found[sectionName] = map[string]json.RawMessage{}
 		}
-		found[sectionName][name] = raw
+		found[sectionName][name] = json.RawMessage(raw)
 		queue = append(queue, raw)
 		return nil
 	}
 
-	for method, raw := range item {
+	for _, method := range slices.Sorted(maps.Keys(item)) {
+		raw := item[method]
 		queue = append(queue, raw)
 		if !isOperationKey(method) {
 			continue
@@ -156,19 +225,19 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 		var op struct {
 			Security []map[string]json.RawMessage `json:"security"`
 		}
-		if json.Unmarshal(raw, &op) != nil {
-			return nil, errNotTrimmable
+		if json.Unmarshal([]byte(raw), &op) != nil {
+			return nil, notTrimmable("the security of its %s operation is not a list of requirements", method)
 		}
 		schemes, err := section("securitySchemes")
 		if err != nil {
 			return nil, err
 		}
 		for _, requirement := range op.Security {
-			for scheme := range requirement {
+			for _, scheme := range slices.Sorted(maps.Keys(requirement)) {
 				// A scheme the document lacks is left out: kin-openapi
 				// does not resolve security requirements when loading.
 				if _, ok := schemes[scheme]; ok {
-					if err := add("securitySchemes", scheme); err != nil {
+					if err := add("", "securitySchemes", scheme); err != nil {
 						return nil, err
 					}
 				}
@@ -179,8 +248,8 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 		raw := queue[0]
 		queue = queue[1:]
 		var v any
-		if json.Unmarshal(raw, &v) != nil {
-			return nil, errNotTrimmable
+		if json.Unmarshal([]byte(raw), &v) != nil {
+			return nil, notTrimmable("a value is not valid JSON") // not reached: the document is valid
 		}
 		var walkErr error
 		walkRefs(v, func(ref string) {
@@ -189,10 +258,10 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 			}
 			sectionName, name, ok := splitComponentRef(ref)
 			if !ok {
-				walkErr = errNotTrimmable
+				walkErr = notTrimmable("$ref %q does not point into %s", shown(ref), componentsRef)
 				return
 			}
-			walkErr = add(sectionName, name)
+			walkErr = add(ref, sectionName, name)
 		})
 		if walkErr != nil {
 			return nil, walkErr
@@ -203,18 +272,19 @@ func referencedComponents(rawComponents []byte, item map[string][]byte) (map[str
 
 // walkRefs calls f with the value of every "$ref" key holding a string,
 // and with every string of a discriminator's mapping that points into
-// #/components/.
+// #/components/, in the order of the sorted keys.
 func walkRefs(v any, f func(ref string)) {
 	switch v := v.(type) {
 	case map[string]any:
-		for key, child := range v {
+		for _, key := range slices.Sorted(maps.Keys(v)) {
+			child := v[key]
 			if s, ok := child.(string); ok && key == "$ref" {
 				f(s)
 				continue
 			}
 			if m, ok := child.(map[string]any); ok && key == "mapping" {
-				for _, target := range m {
-					if s, ok := target.(string); ok && strings.HasPrefix(s, componentsRef) {
+				for _, k := range slices.Sorted(maps.Keys(m)) {
+					if s, ok := m[k].(string); ok && strings.HasPrefix(s, componentsRef) {
 						f(s)
 					}
 				}

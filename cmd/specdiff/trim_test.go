@@ -21,6 +21,8 @@ func TestTrimmedAndWholeLoadsAgree(t *testing.T) {
 	t.Parallel()
 	large := filepath.Join(t.TempDir(), "large.json")
 	require.NoError(t, os.WriteFile(large, largeDocument(t, 3000), 0o600))
+	untrimmable := filepath.Join(t.TempDir(), "untrimmable.json")
+	require.NoError(t, os.WriteFile(untrimmable, untrimmableDocument(t, 10), 0o600))
 	cases := []struct {
 		name, spec, path string
 		trims            bool // trimJSON handles it; else both load it whole
@@ -34,6 +36,7 @@ func TestTrimmedAndWholeLoadsAgree(t *testing.T) {
 		{"large", large, "", true},
 		{"Merge's document", mergeCopy, "", true},
 		{"bundle without -path", "testdata/two-link-tokens.json", "", false},
+		{"a $ref outside the components, small", untrimmable, "", false},
 		{"no operation", "testdata/no-operation.json", "", false},
 		{"not OpenAPI", "testdata/not-openapi.json", "", false},
 		{"YAML", "testdata/ours.yaml", "", false},
@@ -136,31 +139,50 @@ func TestTrimJSON(t *testing.T) {
 	})
 
 	notTrimmable := []struct {
-		name string
-		data []byte
+		name   string
+		data   []byte
+		reason string // what the error says after "cannot be trimmed to its link-token operation: "
 	}{
-		{"YAML", []byte("openapi: 3.0.3\n")},
-		{"syntax error after the operation", append(doc(nil)[:len(doc(nil))-1], []byte(`,"x":}`)...)},
-		{"OpenAPI 2", doc(func(d map[string]any) { d["openapi"] = "2.0" })},
+		{"YAML", []byte("openapi: 3.0.3\n"), "it is not a JSON object (YAML is never trimmed)"},
+		{"syntax error after the operation", append(doc(nil)[:len(doc(nil))-1], []byte(`,"x":}`)...), "it is not valid JSON"},
+		{"OpenAPI 2", doc(func(d map[string]any) { d["openapi"] = "2.0" }), `its openapi member is "2.0", not a 3.x version`},
 		{"a reference outside the components", doc(func(d map[string]any) {
 			schemas(d)["Categories"] = map[string]any{"$ref": "#/paths/~1other"}
-		})},
+		}), `$ref "#/paths/~1other" does not point into #/components/`},
 		{"an external reference", doc(func(d map[string]any) {
 			schemas(d)["Categories"] = map[string]any{"$ref": "other.json#/components/schemas/X"}
-		})},
+		}), `$ref "other.json#/components/schemas/X" does not point into #/components/`},
 		{"a reference to a missing component", doc(func(d map[string]any) {
 			delete(schemas(d), "Categories")
-		})},
+		}), `$ref "#/components/schemas/Categories" names a component the document does not have`},
 		{"a path item that is a reference", doc(func(d map[string]any) {
 			d["paths"].(map[string]any)["/link-token"] = map[string]any{"$ref": "#/components/pathItems/X"}
-		})},
-		{"a key given twice", bytes.Replace(doc(nil), []byte(`"openapi":"3.0.3"`), []byte(`"openapi":"3.0.3","openapi":"3.0.3"`), 1)},
+		}), "the path item /link-token is a $ref"},
+		{"a key given twice in the document", bytes.Replace(doc(nil), []byte(`"openapi":"3.0.3"`), []byte(`"openapi":"3.0.3","openapi":"3.0.3"`), 1),
+			`the document has the key "openapi" twice`},
+		{"a key given twice in paths", bytes.Replace(doc(nil), []byte(`"paths":{`), []byte(`"paths":{"/other":{},`), 1),
+			`paths has the key "/other" twice`},
+		{"a key given twice in the path item", bytes.Replace(doc(nil), []byte(`"/link-token":{`), []byte(`"/link-token":{"post":null,`), 1),
+			`the path item /link-token has the key "post" twice`},
+		{"a key given twice in the schemas", bytes.Replace(doc(nil), []byte(`"schemas":{`), []byte(`"schemas":{"Unused":{},`), 1),
+			`components/schemas has the key "Unused" twice`},
+		{"a key given twice, escaped once", bytes.Replace(doc(nil), []byte(`"openapi":"3.0.3"`), []byte(`"\u006fpenapi":"3.0.3","openapi":"3.0.3"`), 1),
+			`the document has the key "openapi" twice`},
+		{"paths not an object", doc(func(d map[string]any) { d["paths"] = []any{} }), "paths is not an object"},
+		{"a long reference, shown cut", doc(func(d map[string]any) {
+			schemas(d)["Categories"] = map[string]any{"$ref": "#/paths/" + strings.Repeat("x", 1000)}
+		}), `$ref "#/paths/` + strings.Repeat("x", maxShownBytes-len("#/paths/")-len(cutMark)) + cutMark + `" does not point into #/components/`},
+		{"a reference with control characters, shown clean", doc(func(d map[string]any) {
+			schemas(d)["Categories"] = map[string]any{"$ref": "#/paths/\x1b[31mred\x00"}
+		}), `$ref "#/paths/[31mred" does not point into #/components/`},
 	}
 	for _, tc := range notTrimmable {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, _, err := trimJSON(tc.data, "doc.json", "")
-			assert.ErrorIs(t, err, errNotTrimmable)
+			require.ErrorIs(t, err, errNotTrimmable)
+			assert.EqualError(t, err, "cannot be trimmed to its link-token operation: "+tc.reason,
+				"trimJSON must say why it cannot trim the document, naming the $ref or key, shown (bounded and cleaned)")
 		})
 	}
 
@@ -186,36 +208,37 @@ func sortedValues(m map[string][]string) map[string][]string {
 	return m
 }
 
-// FuzzObjectMembers checks the scanner against encoding/json: on any valid
-// JSON object, objectMembers finds the members json.Unmarshal finds, with
+// FuzzObjectMembers checks objectMembers (gjson) against encoding/json: on
+// any valid JSON object, it finds the members json.Unmarshal finds, with
 // the same bytes (or refuses a repeated key, which json.Unmarshal takes the
 // last of).
 func FuzzObjectMembers(f *testing.F) {
 	for _, seed := range []string{
 		`{}`, ` { "a" : 1 } `, `{"a":"}","b":["]",{"c":"\"{"}],"d":null,"e":true,"f":-1.5e3}`,
 		`{"\u0061\/b":{"x":[1,2,[3]]},"":""}`, `{"a":1,"a":2}`, `{"nested":{"a":{"b":{"c":[{}]}}}}`,
-		`{"s":"back\\slash\\"}`,
+		`{"s":"back\\slash\\"}`, `{"a":1,"\u0061":2}`, `null`, ` {"a":{}} `, `{"\ud800":1,"\ufffd":2}`, "{\"\xff\":1,\"\xfe\":2}",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var want map[string]json.RawMessage
-		if !json.Valid(data) || json.Unmarshal(data, &want) != nil {
-			return
+		if !json.Valid(data) || json.Unmarshal(data, &want) != nil || want == nil {
+			return // not an object (json.Unmarshal takes null for a nil map)
 		}
-		got, err := objectMembers(data)
+		got, err := objectMembers(string(data), "the object")
 		if err != nil {
-			require.ErrorIs(t, err, errBadJSON)
-			require.Greater(t, countKeys(t, data), len(want), "refused only for a repeated key")
+			require.ErrorIs(t, err, errNotTrimmable)
+			require.ErrorContains(t, err, "twice")
+			require.Greater(t, countKeys(t, data), len(want), "objectMembers may refuse an object only for a repeated key")
 			return
 		}
-		require.Len(t, got, len(want))
+		require.Len(t, got, len(want), "objectMembers must find each member encoding/json finds")
 		for k, v := range want {
-			require.Contains(t, got, k)
+			require.Contains(t, got, k, "objectMembers must decode keys as encoding/json does")
 			var compactGot, compactWant bytes.Buffer
-			require.NoError(t, json.Compact(&compactGot, got[k]))
+			require.NoError(t, json.Compact(&compactGot, []byte(got[k])))
 			require.NoError(t, json.Compact(&compactWant, v))
-			require.Equal(t, compactWant.String(), compactGot.String(), "member %q", k)
+			require.Equal(t, compactWant.String(), compactGot.String(), "member %q: objectMembers must give the value's bytes", k)
 		}
 	})
 }
@@ -237,12 +260,22 @@ func countKeys(t *testing.T, data []byte) int {
 	return n
 }
 
-func TestEachMemberRefusesWhatIsNotAnObject(t *testing.T) {
+func TestObjectMembersRefusesWhatIsNotAnObject(t *testing.T) {
 	t.Parallel()
-	for _, input := range []string{``, `[]`, `"x"`, `{`, `{"a"}`, `{"a":}`, `{"a":1 "b":2}`, `{"a":"unterminated}`, `{"a":[1,2}`} {
-		t.Run(strings.ReplaceAll(input, "/", "_"), func(t *testing.T) {
+	cases := []struct{ name, input string }{
+		{"missing", ``},
+		{"array", `[]`},
+		{"array of an object", `[{"a":1}]`},
+		{"string", `"{}"`},
+		{"number", `1`},
+		{"null", `null`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.ErrorIs(t, eachMember([]byte(input), func(string, []byte) error { return nil }), errBadJSON)
+			_, err := objectMembers(tc.input, "the value")
+			assert.ErrorIs(t, err, errNotTrimmable)
+			assert.EqualError(t, err, "cannot be trimmed to its link-token operation: the value is not an object")
 		})
 	}
 }

@@ -38,7 +38,7 @@ func runUpstream(args []string, stdout io.Writer) (int, error) {
 		return 0, err
 	}
 	if u.path != "" && !strings.HasPrefix(u.path, "/") {
-		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", u.path)}
+		return 0, usageError{upstreamSynopsis, fmt.Sprintf("-path %q must start with /", shown(u.path))}
 	}
 	return u.run(stdout)
 }
@@ -94,9 +94,23 @@ func (u upstreamRun) runData(upData []byte, stdout io.Writer) (int, error) {
 	return exitOK, nil
 }
 
+// maxUntrimmedBytes bounds the documents loaded whole: YAML, and JSON that
+// trimJSON cannot cut down (a "$ref" outside #/components/, say). kin-openapi
+// parses them through its YAML parser, whose cost grows faster than the
+// document: 0.93 MiB took 0.9 s and 280 MB allocated, 4.8 MiB 7 s and
+// 1.6 GB (a 5.9 MB document took 25.7 s and 798 MB of memory, a 23.8 MB one
+// was killed at 2.48 GB), so maxDocumentBytes alone bounds neither time nor
+// memory. Merge's documents are trimmable JSON well under 1 MB (its
+// marketing document is 0.4 MB) and our spec is YAML of 24 kB: 1 MiB
+// refuses none of them, and what it refuses is refused before kin-openapi
+// sees it, with the reason trimJSON gave.
+const maxUntrimmedBytes = 1 << 20
+
 // loadOperation loads a document and finds its link-token operation (see
 // choosePath). A JSON document is trimmed to that operation first (see
-// trimJSON) unless whole is set, or trimJSON cannot do it faithfully.
+// trimJSON) unless whole is set; one that trimJSON cannot cut down
+// faithfully is loaded whole, when it is at most maxUntrimmedBytes long,
+// and refused, saying why it could not be trimmed, when it is longer.
 func loadOperation(data []byte, name, want string, whole bool) (foundOperation, error) {
 	if !whole {
 		small, _, err := trimJSON(data, name, want)
@@ -105,6 +119,9 @@ func loadOperation(data []byte, name, want string, whole bool) (foundOperation, 
 			data = small
 		case !errors.Is(err, errNotTrimmable):
 			return foundOperation{}, err
+		case len(data) > maxUntrimmedBytes:
+			return foundOperation{}, fmt.Errorf("%s %w; a document that cannot be trimmed is loaded whole only up to %d bytes (1 MiB), and this one has %d",
+				shown(name), err, maxUntrimmedBytes, len(data))
 		}
 	}
 	info, err := loadSpec(data, name)
@@ -157,7 +174,7 @@ func linkTokenOperation(info *load.SpecInfo, want string) (foundOperation, error
 // name that have a POST operation (those that are neither want nor end in
 // /link-token may be left out): want when it is set; else /link-token
 // itself; else the one path ending in /link-token. Several such paths and no
-// want is an error that lists them, sorted.
+// want is an error that lists them, sorted (the first maxListedPaths).
 func choosePath(name string, posts []string, want string) (string, error) {
 	var candidates []string
 	for _, p := range posts {
@@ -169,17 +186,38 @@ func choosePath(name string, posts []string, want string) (string, error) {
 		}
 	}
 	slices.Sort(candidates)
+	name = shown(name)
 	switch {
 	case want != "" && len(candidates) > 0:
-		return "", fmt.Errorf("%s has no POST %s operation; POST %s is at %s", name, want, operationPath, strings.Join(candidates, ", "))
+		return "", fmt.Errorf("%s has no POST %s operation; POST %s is at %s", name, shown(want), operationPath, listPaths(candidates))
 	case want != "":
-		return "", fmt.Errorf("%s has no POST %s operation", name, want)
+		return "", fmt.Errorf("%s has no POST %s operation", name, shown(want))
 	case len(candidates) == 0:
 		return "", fmt.Errorf("%s has no POST %s operation: is it one of Merge's category documents?", name, operationPath)
 	case len(candidates) > 1:
-		return "", fmt.Errorf("%s has %d POST %s operations, choose one with -path: %s", name, len(candidates), operationPath, strings.Join(candidates, ", "))
+		return "", fmt.Errorf("%s has %d POST %s operations, choose one with -path: %s", name, len(candidates), operationPath, listPaths(candidates))
 	}
 	return candidates[0], nil
+}
+
+// maxListedPaths is how many paths an error lists at most.
+const maxListedPaths = 8
+
+// listPaths joins paths with commas, each shown, the first maxListedPaths
+// of them and how many more there are.
+func listPaths(paths []string) string {
+	var b strings.Builder
+	for i, p := range paths {
+		if i == maxListedPaths {
+			fmt.Fprintf(&b, " and %d more", len(paths)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(shown(p))
+	}
+	return b.String()
 }
 
 // trimmed is a document holding only what the comparison is about: the

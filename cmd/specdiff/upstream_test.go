@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,4 +79,101 @@ func writeJSON(t *testing.T, path string, edit func(doc map[string]any)) {
 	out, err := json.Marshal(doc)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, out, 0o600))
+}
+
+// outsideRef is a "$ref" kin-openapi resolves but trimJSON cannot keep:
+// it points into a path of the document, not into #/components/.
+const outsideRef = "#/paths/~1models-0/get/responses/200/content/application~1json/schema"
+
+// untrimmableDocument is largeDocument(n) whose link-token response refers
+// to a string schema through outsideRef: kin-openapi loads it (the same
+// report as identical.json), trimJSON cannot cut it down.
+func untrimmableDocument(tb testing.TB, n int) []byte {
+	tb.Helper()
+	var doc map[string]any
+	require.NoError(tb, json.Unmarshal(largeDocument(tb, n), &doc))
+	models0 := doc["paths"].(map[string]any)["/models-0"].(map[string]any)["get"].(map[string]any)
+	models0["responses"].(map[string]any)["200"].(map[string]any)["content"].(map[string]any)["application/json"] = map[string]any{"schema": map[string]any{"type": "string"}}
+	linkToken := doc["components"].(map[string]any)["schemas"].(map[string]any)["LinkToken"].(map[string]any)
+	linkToken["properties"].(map[string]any)["magic_link_url"] = map[string]any{"$ref": outsideRef}
+	out, err := json.Marshal(doc)
+	require.NoError(tb, err)
+	return out
+}
+
+// untrimmableModels is how many models make untrimmableDocument larger
+// than maxUntrimmedBytes (about 288 bytes each).
+const untrimmableModels = 4000
+
+// TestUntrimmableDocumentsAreBounded: a document trimJSON cannot cut down
+// is loaded whole only up to maxUntrimmedBytes; a larger one is refused
+// before kin-openapi sees it, saying why it could not be trimmed.
+func TestUntrimmableDocumentsAreBounded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, data, 0o600))
+		return path
+	}
+	large := untrimmableDocument(t, untrimmableModels)
+	require.Greater(t, len(large), maxUntrimmedBytes, "raise untrimmableModels: the document must be over maxUntrimmedBytes")
+	ours, err := os.ReadFile("testdata/ours.yaml")
+	require.NoError(t, err)
+	largeYAML := append(append(ours, "\n# "...), bytes.Repeat([]byte("x"), maxUntrimmedBytes)...)
+	refused := func(path, reason string, size int) string {
+		return fmt.Sprintf("specdiff: %s cannot be trimmed to its link-token operation: %s; a document that cannot be trimmed is loaded whole only up to 1048576 bytes (1 MiB), and this one has %d\n", path, reason, size)
+	}
+	cases := []struct {
+		name string
+		spec string
+		code int
+		want string // stdout's first line's end when the code is not 2, else all of stderr
+	}{
+		{"small and untrimmable: loaded whole", write("small.json", untrimmableDocument(t, 10)), exitOK, "0 breaking, 0 warning, 0 informational"},
+		{"large and trimmable: trimmed", write("trimmable.json", largeDocument(t, untrimmableModels)), exitOK, "0 breaking, 0 warning, 0 informational"},
+		{"large, a $ref outside the components: refused", write("large.json", large), exitBadInput,
+			refused(filepath.Join(dir, "large.json"), `$ref "`+outsideRef+`" does not point into #/components/`, len(large))},
+		{"large YAML: refused", write("large.yaml", largeYAML), exitBadInput,
+			refused(filepath.Join(dir, "large.yaml"), "it is not a JSON object (YAML is never trimmed)", len(largeYAML))},
+		{"large and not valid JSON: refused", write("broken.json", append(slices.Clip(large), '}')), exitBadInput,
+			refused(filepath.Join(dir, "broken.json"), "it is not valid JSON", len(large)+1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCmd("upstream", "-spec", tc.spec, "-ours", "testdata/ours.yaml")
+			require.Equal(t, tc.code, code, "stdout: %.300s\nstderr: %.300s", out, errOut)
+			if tc.code == exitBadInput {
+				assert.Empty(t, out)
+				assert.Equal(t, tc.want, errOut, "an untrimmable document over maxUntrimmedBytes must be refused, saying why it cannot be trimmed")
+				return
+			}
+			assert.Contains(t, strings.SplitN(out, "\n", 2)[0], tc.want)
+		})
+	}
+}
+
+// TestUntrimmableRefusalAllocates: refusing a large untrimmable document
+// costs a few times its size, not the hundreds kin-openapi would allocate
+// loading it whole (0.93 MiB: 280 MB). Not parallel, so that no other test
+// allocates while it measures.
+func TestUntrimmableRefusalAllocates(t *testing.T) {
+	data := untrimmableDocument(t, untrimmableModels)
+	var err error
+	allocated := allocatedBy(func() { _, err = loadOperation(data, "large.json", "", false) })
+	require.ErrorIs(t, err, errNotTrimmable, "a large untrimmable document must be refused, not loaded whole")
+	t.Logf("refusing %d bytes allocated %d bytes", len(data), allocated)
+	assert.LessOrEqual(t, allocated, uint64(4*len(data)),
+		"refusing a %d-byte untrimmable document must allocate at most 4 times its size: is it refused before kin-openapi loads it?", len(data))
+}
+
+// allocatedBy returns the bytes allocated on the heap while f ran. Call it
+// from a test that is not parallel: other tests' allocations would count.
+func allocatedBy(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
 }

@@ -29,6 +29,9 @@ type Redactor struct {
 func NewRedactor(secrets ...string) *Redactor {
 	var forms []string
 	for _, s := range secrets {
+		// The text is made valid UTF-8 before it is redacted (Printable),
+		// so a secret that is not is matched as Printable shows it.
+		s = strings.ToValidUTF8(s, "\uFFFD")
 		for _, f := range []string{s, strings.TrimSpace(s)} {
 			if f != "" && !slices.Contains(forms, f) {
 				forms = append(forms, f)

@@ -115,7 +115,7 @@ func smallest(vs []Violation) []Violation {
 func (l *ViolationList) Len() int { return l.n }
 
 // Result returns the violations kept, sorted, and how many were left out.
-func (l *ViolationList) Result() (Violations, int) {
+func (l *ViolationList) Result() ([]Violation, int) {
 	type ranked struct {
 		rank int
 		v    Violation
@@ -130,9 +130,9 @@ func (l *ViolationList) Result() (Violations, int) {
 		return cmp.Or(cmp.Compare(a.rank, b.rank), CompareViolations(a.v, b.v))
 	})
 	keep := min(len(candidates), MaxViolations)
-	out := make(Violations, keep)
-	for i, c := range candidates[:keep] {
-		out[i] = c.v
+	var out []Violation
+	for _, c := range candidates[:keep] {
+		out = append(out, c.v)
 	}
 	slices.SortFunc(out, CompareViolations)
 	return out, l.n - keep
