@@ -235,7 +235,7 @@ func optionError(option, format string, args ...any) error {
 // empty API key.
 type usageError string
 
-func (e usageError) Error() string          { return "client: " + string(e) }
+func (e usageError) Error() string        { return "client: " + string(e) }
 func (e usageError) LogValue() slog.Value { return slog.StringValue(e.Error()) }
 
 // transportError is a failure where no usable response arrived: the

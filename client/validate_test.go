@@ -412,7 +412,7 @@ func TestViolationListKeepsTheSmallest(t *testing.T) {
 func TestViolationValues(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ category, value string }{
-		{strings.Repeat("é", 32), `"` + strings.Repeat("é", 32) + `"`}, // 64 bytes: shown whole
+		{strings.Repeat("é", 32), `"` + strings.Repeat("é", 32) + `"`},  // 64 bytes: shown whole
 		{strings.Repeat("é", 33), `"` + strings.Repeat("é", 30) + `…"`}, // cut to 64 bytes, on a rune boundary
 		{"a\nb", `"a\nb"`}, // control characters are escaped
 	} {

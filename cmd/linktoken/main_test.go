@@ -210,7 +210,7 @@ func TestEnumFlagsAnyCase(t *testing.T) {
 				body, _ = io.ReadAll(r.Body)
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"link_token":"tok"}`)
+				_, _ = io.WriteString(w, `{"link_token":"tok"}`)
 			}))
 			t.Cleanup(srv.Close)
 			code, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args(append(tc.extra, "-base-url", srv.URL)...)...)
