@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -224,4 +225,24 @@ func TestReport(t *testing.T) {
 
 	partial := newReport(mutants[:1], results[:1], map[string]string{"gone": "x"}, false)
 	assert.False(t, partial.failed(), "a -run subset does not call unmatched entries stale")
+}
+
+// TestHooksCompile builds openapi and contracttest with the hooks that
+// make mutate adds through -overlay: the hooks name unexported identifiers of
+// mock.go and openapi, so a rename there breaks them, and only this test
+// (run by make test, and so by CI on every change) would tell before the
+// weekly mutation run does.
+func TestHooksCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the go command")
+	}
+	t.Parallel()
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	ov, err := writeOverlay(root, t.TempDir())
+	require.NoError(t, err)
+	cmd := exec.Command("go", "vet", "-overlay", ov, "./openapi", "./contracttest")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "the mutation hooks (internal/mutate/hooks) no longer compile against the code they wrap; update them:\n%s", out)
 }

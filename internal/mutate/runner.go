@@ -86,37 +86,44 @@ type runner struct {
 
 func (r *runner) bin(name string) string { return filepath.Join(r.tmp, "bin", name) }
 
-// build writes the overlay and builds the test binaries, oapi-codegen,
-// genexports and specdiff, once.
-func (r *runner) build() error {
-	ovDir := filepath.Join(r.tmp, "overlay")
+// writeOverlay writes, in tmp, the -overlay file that puts the hooks into
+// the builds of openapi and contracttest, and returns its path.
+func writeOverlay(root, tmp string) (string, error) {
+	ovDir := filepath.Join(tmp, "overlay")
 	if err := os.MkdirAll(ovDir, 0o755); err != nil {
-		return err
+		return "", err
 	}
-	mockSrc, err := os.ReadFile(filepath.Join(r.root, "contracttest", "mock.go"))
+	mockSrc, err := os.ReadFile(filepath.Join(root, "contracttest", "mock.go"))
 	if err != nil {
-		return err
+		return "", err
 	}
 	mockMutated, err := renameServeHTTP(mockSrc)
 	if err != nil {
-		return err
+		return "", err
 	}
 	replace := map[string][]byte{
-		filepath.Join(r.root, "openapi", "zz_mutate_spec.go"):      specHook,
-		filepath.Join(r.root, "contracttest", "mock.go"):           mockMutated,
-		filepath.Join(r.root, "contracttest", "zz_mutate_mock.go"): mockHook,
+		filepath.Join(root, "openapi", "zz_mutate_spec.go"):      specHook,
+		filepath.Join(root, "contracttest", "mock.go"):           mockMutated,
+		filepath.Join(root, "contracttest", "zz_mutate_mock.go"): mockHook,
 	}
 	ov := map[string]map[string]string{"Replace": {}}
 	for target, content := range replace {
 		file := filepath.Join(ovDir, filepath.Base(target))
 		if err := os.WriteFile(file, content, 0o644); err != nil {
-			return err
+			return "", err
 		}
 		ov["Replace"][target] = file
 	}
 	ovJSON, _ := json.Marshal(ov)
-	ovPath := filepath.Join(r.tmp, "overlay.json")
-	if err := os.WriteFile(ovPath, ovJSON, 0o644); err != nil {
+	ovPath := filepath.Join(tmp, "overlay.json")
+	return ovPath, os.WriteFile(ovPath, ovJSON, 0o644)
+}
+
+// build writes the overlay and builds the test binaries, oapi-codegen,
+// genexports and specdiff, once.
+func (r *runner) build() error {
+	ovPath, err := writeOverlay(r.root, r.tmp)
+	if err != nil {
 		return err
 	}
 	binDir := filepath.Join(r.tmp, "bin") + string(filepath.Separator)
