@@ -556,6 +556,20 @@ func TestNewOptionErrors(t *testing.T) {
 		{"not a URL", testKey, []client.Option{client.WithBaseURL("https://bad host\x7f")}, "not a valid URL"},
 		{"credentials in URL", testKey, []client.Option{client.WithBaseURL("https://user:hunter2@x.io")}, "must not contain credentials"},
 		{"query in URL", testKey, []client.Option{client.WithBaseURL("https://x.io/?a=b")}, "query or fragment"},
+		{"an empty query would drop the path's last segment", testKey, []client.Option{client.WithBaseURL("https://h.example/api?")}, "query or fragment"},
+		{"an empty fragment", testKey, []client.Option{client.WithBaseURL("https://h.example/api#")}, "query or fragment"},
+		{"an empty query and fragment", testKey, []client.Option{client.WithBaseURL("https://h.example/api?#")}, "query or fragment"},
+		{"a 64 KiB category is echoed bounded", testKey, []client.Option{client.WithCategoryAPI(client.Category(strings.Repeat("c", 64<<10)))}, `unknown category "` + strings.Repeat("c", 61) + `…"`},
+		{"a 64 KiB region is echoed bounded", testKey, []client.Option{client.WithRegion(client.Region(strings.Repeat("r", 64<<10)))}, `unknown region "` + strings.Repeat("r", 61) + `…"`},
+		{"a plain-http proxy on another host would see the key", testKey, []client.Option{client.WithBaseURL("http://127.0.0.1:4010"),
+			client.WithHTTPClient(&http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: "proxy.example:3128"})}})},
+			`its Transport sends plain-http requests through a proxy on "proxy.example:3128"`},
+		{"a proxy on loopback is allowed", testKey, []client.Option{client.WithBaseURL("http://127.0.0.1:4010"),
+			client.WithHTTPClient(&http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: "127.0.0.1:3128"})}})}, ""},
+		{"a proxy for https is allowed", testKey, []client.Option{client.WithBaseURL("https://api.example"),
+			client.WithHTTPClient(&http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(&url.URL{Scheme: "http", Host: "proxy.example:3128"})}})}, ""},
+		{"a client option given to New is fine; a call option too", testKey, []client.Option{client.WithAttemptTimeout(time.Second)}, ""},
+		{"a zero attempt timeout", testKey, []client.Option{client.WithAttemptTimeout(0)}, "must be more than 0"},
 		{"negative retries", testKey, []client.Option{client.WithMaxRetries(-1)}, "negative retry count -1"},
 		{"nil http client", testKey, []client.Option{client.WithHTTPClient(nil)}, "nil *http.Client"},
 		{"user agent with newline", testKey, []client.Option{client.WithUserAgent("a\r\nX-Evil: 1")}, "line break"},
@@ -916,4 +930,34 @@ func TestEndpointURL(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, base+"/link-token", got)
 	}
+}
+
+// TestCallOptions: a call's options win over the client's for that call
+// only; an option only a Client takes is refused, and nothing is sent.
+func TestCallOptions(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 503, `{}`) })
+	var clock recorder
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), clock.option())
+	require.NoError(t, err)
+
+	_, err = c.CreateLinkToken(context.Background(), validRequest(), client.WithMaxRetries(0))
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 1, apiErr.Attempts, "the call's WithMaxRetries(0)")
+	_, err = c.CreateLinkToken(context.Background(), validRequest())
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 3, apiErr.Attempts, "the client's default is back for the next call")
+
+	sent := srv.attempts.Load()
+	for _, opt := range []client.Option{
+		client.WithRegion(client.RegionEU), client.WithCategoryAPI(client.CategoryHRIS), client.WithBaseURL(srv.URL),
+		client.WithHTTPClient(http.DefaultClient), client.WithUserAgent("x"), client.WithLogger(slog.Default()),
+	} {
+		_, err := c.CreateLinkToken(context.Background(), validRequest(), opt)
+		var optErr *client.OptionError
+		require.ErrorAs(t, err, &optErr)
+		assert.ErrorContains(t, err, "applies to New, not to one call")
+	}
+	assert.Equal(t, sent, srv.attempts.Load(), "a refused call sends nothing")
 }

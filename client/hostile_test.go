@@ -637,6 +637,109 @@ func hostileCases() []hostileCase {
 			attempts: 1, status: 503,
 		},
 
+		// --- Issue 19: a 200 is read as the spec reads it.
+		{
+			name:     "200 whose member differs from link_token only in case: link_token is missing",
+			handler:  answer(200, `{"LINK_TOKEN":"`+hToken+`"}`),
+			attempts: 1, status: 200, is: []error{client.ErrContractBroken}, contains: []string{"link_token is missing"},
+		},
+		{
+			name:     "200 with link_token and a re-cased twin: the exact member wins",
+			handler:  answer(200, `{"link_token":"`+hToken+`","Link_Token":"tok_other"}`),
+			attempts: 1, token: true,
+		},
+		{
+			name:     "200 with a re-cased twin before the exact member",
+			handler:  answer(200, `{"Link_Token":"tok_other","link_token":"`+hToken+`"}`),
+			attempts: 1, token: true,
+		},
+		{
+			name:     "200 whose magic_link_url is null, which the spec does not allow",
+			handler:  answer(200, `{"link_token":"`+hToken+`","magic_link_url":null}`),
+			attempts: 1, status: 200, is: []error{client.ErrContractBroken}, contains: []string{"magic_link_url is null"},
+		},
+		{
+			name:     "200 whose integration_name is null",
+			handler:  answer(200, `{"link_token":"`+hToken+`","integration_name":null}`),
+			attempts: 1, status: 200, is: []error{client.ErrContractBroken}, contains: []string{"integration_name is null"},
+		},
+		{
+			name:     "200 as text/html",
+			handler:  answer(200, `{"link_token":"`+hToken+`"}`, "Content-Type", "text/html"),
+			attempts: 1, status: 200, is: []error{client.ErrContractBroken}, contains: []string{`Content-Type "text/html" is not the spec's application/json`},
+		},
+		{
+			name: "200 without a Content-Type",
+			handler: func(_ *hostileServer, _ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header()["Content-Type"] = nil // net/http would sniff one
+				_, _ = io.WriteString(w, `{"link_token":"`+hToken+`"}`)
+			},
+			attempts: 1, status: 200, is: []error{client.ErrContractBroken}, contains: []string{"no Content-Type"},
+		},
+
+		// --- Issue 19: cleaning is bounded in time, and the call never
+		// outlives its context.
+		{
+			name:     "1 MiB detail of Ö for an email of 90 ö, under a 300 ms deadline",
+			email:    strings.Repeat("ö", 90) + "@x.io",
+			handler:  answer(400, `{"detail":"`+strings.Repeat("Ö", 1<<19-8)+`"}`),
+			timeout:  300 * time.Millisecond,
+			attempts: 1, status: 400, heavy: true,
+		},
+		{
+			name:     "half a MiB of Ö and 20 problems of Ö on 503, retried three times",
+			email:    strings.Repeat("ö", 90) + "@x.io",
+			handler:  answer(503, `{"detail":"`+strings.Repeat("Ö", 1<<18)+`","errors":[`+strings.Repeat(`{"title":"`+strings.Repeat("Ö", 2000)+`","detail":"d","problem_type":"P"},`, 19)+`{"title":"t","detail":"d","problem_type":"P"}]}`),
+			timeout:  time.Second,
+			attempts: 3, status: 503, heavy: true,
+		},
+
+		// --- Issue 19: the forms of an echoed secret that are covered.
+		{
+			name:     "email echoed trimmed, when given with a trailing space",
+			email:    hEmail + " ",
+			handler:  answer(400, `{"detail":"unknown user `+hEmail+`."}`),
+			attempts: 1, status: 400, contains: []string{"unknown user [redacted]."},
+		},
+		{
+			name:     "email percent-encoded inside JSON",
+			handler:  answer(400, `{"detail":"see /users/`+strings.ReplaceAll(hEmail, "@", "%40")+` and /u/`+strings.ReplaceAll(hEmail, "@", "%2540")+`"}`),
+			attempts: 1, status: 400, contains: []string{"see /users/[redacted] and /u/[redacted]"},
+		},
+		{
+			name:     "email as HTML character references inside JSON",
+			handler:  answer(400, `{"detail":"`+strings.ReplaceAll(hEmail, "@", "&#64;")+` `+strings.ReplaceAll(hEmail, "@", "&commat;")+`"}`),
+			attempts: 1, status: 400, contains: []string{"[redacted] [redacted]"},
+		},
+		{
+			name:     "email re-cased under simple case folding (K and the Kelvin sign)",
+			email:    "kim@example.com",
+			handler:  answer(400, `{"detail":"`+"\u212Aim@EXAMPLE.com"+`"}`),
+			attempts: 1, status: 400, contains: []string{"[redacted]"},
+		},
+
+		// --- Issue 19: redirects.
+		{
+			name: "307 whose Location is not a URL",
+			handler: func(_ *hostileServer, _ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Location", "http://[::1")
+				w.WriteHeader(307)
+			},
+			attempts: 1, status: 307, contains: []string{"Location is not a URL", "location http://[::1"},
+		},
+		{
+			name: "Location with the email encoded twice",
+			handler: redirectTo(307, func(h *hostileServer) string {
+				return h.other.URL + "/" + strings.ReplaceAll(hEmail, "@", "%2540")
+			}),
+			attempts: 1, status: 307,
+			check: func(t *testing.T, _ *hostileServer, err error) {
+				var apiErr *client.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Regexp(t, `^http://127\.0\.0\.1:\d+/\[redacted\]$`, apiErr.Location)
+			},
+		},
+
 		// --- Connections are kept.
 		{
 			name: "a retried 503 with a 100 KiB body keeps its connection",

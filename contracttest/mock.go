@@ -192,19 +192,32 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The body is read once, before anything else, whether or not there is
 	// a logger: the verdict never depends on the log.
 	body, readErr := readBody(&r.Body)
-	ex := m.serve(w, r, body, readErr)
-	if m.logger != nil {
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", loggedMethod(r, body)),
-			slog.String("path", ex.path),
-			slog.Int("status", ex.status),
-			slog.Duration("latency", time.Since(start)),
-			slog.Any("invalid_fields", ex.fields))
+	var ex exchange
+	log := func() {
+		if m.logger != nil {
+			m.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", loggedMethod(r, body)),
+				slog.String("path", ex.path),
+				slog.Int("status", ex.status),
+				slog.Duration("latency", time.Since(start)),
+				slog.Any("invalid_fields", ex.fields))
+		}
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				log() // status 0: nothing was answered
+			}
+			panic(p)
+		}
+	}()
+	m.serve(w, r, body, readErr, &ex)
+	log()
 }
 
-// serve answers r and says what it answered.
-func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readErr error) exchange {
+// serve answers r and says what it answered in ex, as it learns it, so
+// that a request aborted midway is logged with what was known.
+func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readErr error, ex *exchange) {
 	var route *route
 	for _, candidate := range m.validator.routes {
 		if matchExactly(candidate, r.URL.Path) {
@@ -215,15 +228,15 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		}
 	}
 	if route == nil {
-		ex := exchange{path: m.unknownPath(r, body)}
+		ex.path = m.unknownPath(r, body)
 		ex.status = writeError(w, http.StatusNotFound, errorBody{detail: "Not found: the mock serves the spec's operations at its root (" + m.validator.operations() + ")."})
-		return ex
+		return
 	}
-	ex := exchange{path: route.path}
+	ex.path = route.path
 	if route.method != r.Method {
 		w.Header().Set("Allow", m.allowed(route.path))
 		ex.status = writeError(w, http.StatusMethodNotAllowed, errorBody{detail: "Method not allowed: the spec has " + m.allowed(route.path) + " " + route.path + "."})
-		return ex
+		return
 	}
 	switch {
 	case errors.Is(readErr, errBodyTooLarge):
@@ -233,7 +246,7 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		panic(http.ErrAbortHandler)
 	case readErr != nil:
 		ex.status = writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read whole."})
-		return ex
+		return
 	}
 	if m.onRequest != nil {
 		m.onRequest(r, bytes.Clone(body))
@@ -248,14 +261,14 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		if !bodyAllowed(step.Status) {
 			w.WriteHeader(step.Status)
 			ex.status = step.Status
-			return ex
+			return
 		}
 		ex.status = writeError(w, step.Status, errorBody{detail: scriptedDetail(step.Status)})
-		return ex
+		return
 	}
 	if route.bearer && !validBearer(r.Header.Get("Authorization")) {
 		ex.status = writeError(w, http.StatusUnauthorized, errorBody{detail: "Authentication credentials were not provided or are malformed."})
-		return ex
+		return
 	}
 	l := listOf()
 	if errors.Is(readErr, errBodyTooLarge) {
@@ -266,16 +279,15 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 	}
 	if ce := newContractError("request", l); ce != nil {
 		ex.status, ex.fields = writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
-		return ex
+		return
 	}
 	status, answer := m.answers[route.path](r, body)
 	if e, ok := answer.(errorBody); ok {
 		ex.status = writeError(w, status, e)
-		return ex
+		return
 	}
 	writeJSON(w, status, answer)
 	ex.status = status
-	return ex
 }
 
 // matchExactly reports whether path is the route's, exactly (a {parameter}

@@ -1,6 +1,7 @@
 package contracttest_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +19,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -708,4 +712,131 @@ func TestMockWithoutLatencyAnswersAtOnce(t *testing.T) {
 		require.Contains(t, rec.Body.String(), "link_token", "request %d", i)
 		require.Contains(t, buf.String(), "status=200", "request %d", i)
 	}
+}
+
+// brokenBody is a request body that yields its bytes, then fails as a
+// connection that ends early does (or, with ctx, blocks until ctx ends).
+type brokenBody struct {
+	data []byte
+	ctx  context.Context
+}
+
+func (b *brokenBody) Read(p []byte) (int, error) {
+	if len(b.data) > 0 {
+		n := copy(p, b.data)
+		b.data = b.data[n:]
+		return n, nil
+	}
+	if b.ctx != nil {
+		<-b.ctx.Done()
+		return 0, b.ctx.Err()
+	}
+	return 0, io.ErrUnexpectedEOF
+}
+
+func (b *brokenBody) Close() error { return nil }
+
+// TestMockNeverAnswers200ToABodyItCouldNotRead: a complete JSON body whose
+// Content-Length promised 50 bytes more is answered 400, with a logger as
+// without one (the logger once made the mock answer 200).
+func TestMockNeverAnswers200ToABodyItCouldNotRead(t *testing.T) {
+	t.Parallel()
+	for _, logged := range []bool{false, true} {
+		var opts []contracttest.Option
+		var buf bytes.Buffer
+		if logged {
+			opts = append(opts, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+		}
+		m := newMock(t, opts...)
+		req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", &brokenBody{data: []byte(minimalBody)})
+		req.ContentLength = int64(len(minimalBody) + 50)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer key")
+		rec := httptest.NewRecorder()
+		m.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusBadRequest, rec.Code, "logger: %v; the verdict never depends on the log", logged)
+		assert.Contains(t, rec.Body.String(), "could not be read whole")
+	}
+	// Over a real connection: the client sends the whole JSON, promises 50
+	// bytes more, and stops writing.
+	srv := httptest.NewServer(newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	t.Cleanup(srv.Close)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = fmt.Fprintf(conn, "POST /link-token HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer key\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		len(minimalBody)+50, minimalBody)
+	require.NoError(t, err)
+	require.NoError(t, conn.(*net.TCPConn).CloseWrite())
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err == nil { // or no answer at all: the client has gone
+		assert.NotEqual(t, http.StatusOK, resp.StatusCode, "a body that could not be read is never answered 200")
+	}
+}
+
+// TestMockAnswersNothingToAClientThatWentAway: a client that goes away while
+// its body trickles in, or during WithLatency, gets no answer, never an
+// implicit 200; the log says status 0.
+func TestMockAnswersNothingToAClientThatWentAway(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		latency time.Duration
+		trickle bool
+	}{
+		{"during the latency", time.Minute, false},
+		{"while the body trickles in", 0, true},
+		{"while the body trickles in, with latency", time.Minute, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			m := newMock(t, contracttest.WithLatency(tc.latency), contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			var body io.Reader = strings.NewReader(minimalBody)
+			if tc.trickle {
+				body = &brokenBody{data: []byte(minimalBody[:10]), ctx: ctx}
+			}
+			req := httptest.NewRequestWithContext(ctx, http.MethodPost, "http://mock/link-token", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key")
+			rec := httptest.NewRecorder()
+			assert.PanicsWithValue(t, http.ErrAbortHandler, func() { m.ServeHTTP(rec, req) }, "net/http closes the connection without an answer")
+			assert.False(t, rec.Flushed)
+			assert.Empty(t, rec.Body.String(), "nothing was written")
+			assert.Contains(t, buf.String(), "status=0")
+		})
+	}
+}
+
+// TestMockLogRedactionIsBounded: a body with 2,000 case variants of the
+// email key gives the log's redactor at most a few secrets, so the request
+// costs what validating it costs.
+func TestMockLogRedactionIsBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("{")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		key := []byte("end_user_email_address")
+		for j := range key {
+			if rng.IntN(2) == 0 {
+				key[j] = byte(unicode.ToUpper(rune(key[j])))
+			}
+		}
+		fmt.Fprintf(&b, `"%s":"user%d@example.com",`, key, i)
+	}
+	b.WriteString(`"categories":["hris"]}`)
+	var buf bytes.Buffer
+	m := newMock(t, contracttest.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	req := httptest.NewRequest(http.MethodPost, "http://mock/user0@example.com/x", strings.NewReader(b.String()))
+	req.Header.Set("Authorization", "Bearer key")
+	rec := httptest.NewRecorder()
+	start := time.Now()
+	m.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusNotFound, rec.Code)
+	assert.Contains(t, buf.String(), "path=/[redacted]/x", "the first emails are secrets")
+	assert.Less(t, time.Since(start), 5*time.Second, "bounded: it took 9 s of CPU with every variant a secret")
 }

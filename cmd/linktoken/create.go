@@ -44,6 +44,16 @@ Example:
   MERGE_API_KEY=... linktoken create -region eu -email ada@example.com -org Acme \
       -origin-id 42 -category hris,ats -magic-link -expiry 10080
 
+The -scopes file is the request's category_common_model_scopes: a JSON object
+whose keys are categories and whose values are lists of model scopes:
+  {"hris": [{"model_name": "Employee",
+             "model_permissions": {"READ": {"is_enabled": true}, "WRITE": {"is_enabled": false}},
+             "field_permissions": {"enabled_fields": ["first_name"], "disabled_fields": ["ssn"]}}]}
+
+What is printed comes from the server: the key and the end user's email are
+replaced by [redacted] wherever they appear in it. A Magic Link asked for with
+-magic-link and not returned is an error (exit 1).
+
 Exit codes: 0 success; 1 an API or transport error; 2 bad usage or an invalid request.
 
 Flags:
@@ -72,7 +82,7 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		categories categoryList
 		region     = fs.String("region", "", "the Merge `region`: "+shared.JoinValues(client.RegionValues())+" (default: $"+envRegion+", else us)")
 		language   = fs.String("language", "", "the `language` Merge Link is shown in, in any case: "+shared.JoinValues(client.LanguageValues()))
-		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes")
+		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes (see above)")
 		baseURL    = fs.String("base-url", "", "send to this base `URL` (a proxy, a staging host) instead of the region's")
 		timeout    = fs.Duration("timeout", defaultTimeout, "give up after this long, retries included")
 		asJSON     = fs.Bool("json", false, "print the whole response as JSON")
@@ -154,15 +164,22 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return reportError(stderr, cmd, err)
 	}
+	if req.ShouldCreateMagicLinkURL && tok.MagicLinkURL == "" {
+		fmt.Fprintln(stderr, "linktoken: asked for a Magic Link (-magic-link), and the response has no magic_link_url")
+		return exitError
+	}
+	// What is printed is the server's: cleaned, and with the key and the
+	// email redacted wherever a server put them.
+	red := shared.NewRedactor(key, req.EndUserEmailAddress)
+	shown := client.LinkToken{LinkToken: red.Redact(tok.LinkToken), MagicLinkURL: red.Redact(tok.MagicLinkURL), IntegrationName: red.Redact(tok.IntegrationName)}
 	if *asJSON {
-		js, _ := json.MarshalIndent(tok, "", "  ")
+		js, _ := json.MarshalIndent(shown, "", "  ")
 		_, _ = stdout.Write(append(printableJSON(js), '\n'))
 		return exitOK
 	}
-	// The token is the server's: printed as one clean line.
-	fmt.Fprintln(stdout, shared.Printable(tok.LinkToken))
-	if tok.MagicLinkURL != "" {
-		fmt.Fprintln(stdout, shared.Printable(tok.MagicLinkURL))
+	fmt.Fprintln(stdout, shared.Printable(shown.LinkToken))
+	if shown.MagicLinkURL != "" {
+		fmt.Fprintln(stdout, shared.Printable(shown.MagicLinkURL))
 	}
 	return exitOK
 }
@@ -255,12 +272,35 @@ func readScopes(path string) (map[string][]client.CommonModelScope, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&scopes); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %s", shared.Quote(path), scopesProblem(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: data after the JSON value", path)
+		return nil, fmt.Errorf("%s: data after the JSON value", shared.Quote(path))
+	}
+	for category := range scopes {
+		if !client.Category(category).Valid() {
+			return nil, fmt.Errorf("%s: key %s is not a category (valid: %s)", shared.Quote(path), shared.Quote(category), shared.JoinValues(client.CategoryValues()))
+		}
 	}
 	return scopes, nil
+}
+
+// scopesProblem says what is wrong with a -scopes file in the words of its
+// format, not encoding/json's Go types.
+func scopesProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "must be a JSON object of categories, each a list of model scopes (see linktoken create -h), not a JSON " + typeErr.Value
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("%s must not be a JSON %s (see linktoken create -h)", shared.Quote(typeErr.Field), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("not JSON at byte %d: %v", syntaxErr.Offset, err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " (see linktoken create -h)"
+	}
+	return err.Error()
 }
 
 // startMock serves the contract suite's mock on a loopback port, with the

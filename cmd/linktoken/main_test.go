@@ -112,6 +112,8 @@ func TestCreateUsageErrors(t *testing.T) {
 	trailing := scopesFile("trailing.json", `{"hris":[{"model_name":"Employee"}]} garbage`)
 	twoValues := scopesFile("two.json", `{"hris":[]} {}`)
 	emptyName := scopesFile("empty-name.json", `{"hris":[{"model_name":""}]}`)
+	listScopes := scopesFile("list.json", `[{"model_name":"Employee"}]`)
+	payrollScopes := scopesFile("payroll.json", `{"payroll":[{"model_name":"Employee"}]}`)
 	withKey := map[string]string{"MERGE_API_KEY": testKey}
 	categories := strings.Join(func() []string {
 		var out []string
@@ -148,11 +150,15 @@ func TestCreateUsageErrors(t *testing.T) {
 		{"empty model name in scopes", withKey, args("-category", "hris", "-scopes", emptyName),
 			[]string{"linktoken: -scopes (category_common_model_scopes/hris/0/model_name): is required and must not be empty"}},
 		{"bad scopes file", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", badScopes),
-			[]string{`linktoken: -scopes: ` + badScopes + `: json: unknown field "model"`}},
+			[]string{`linktoken: -scopes: "` + badScopes + `": unknown member "model" (see linktoken create -h)`}},
+		{"a scopes file that is a list", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", listScopes),
+			[]string{`linktoken: -scopes: "` + listScopes + `": must be a JSON object of categories, each a list of model scopes (see linktoken create -h), not a JSON array`}},
+		{"a scopes file keyed by what is not a category", withKey, args("-base-url", srv.URL, "-category", "hris", "-scopes", payrollScopes),
+			[]string{`linktoken: -scopes: "` + payrollScopes + `": key "payroll" is not a category (valid: accounting, ats, crm, filestorage, hris, knowledgebase, mktg, ticketing)`}},
 		{"scopes with trailing garbage", withKey, args("-category", "hris", "-scopes", trailing),
-			[]string{"linktoken: -scopes: " + trailing + ": data after the JSON value"}},
+			[]string{`linktoken: -scopes: "` + trailing + `": data after the JSON value`}},
 		{"scopes with two values", withKey, args("-category", "hris", "-scopes", twoValues),
-			[]string{"linktoken: -scopes: " + twoValues + ": data after the JSON value"}},
+			[]string{`linktoken: -scopes: "` + twoValues + `": data after the JSON value`}},
 		{"missing scopes file", withKey, args("-category", "hris", "-scopes", "/no/such/file"),
 			[]string{"linktoken: -scopes: open /no/such/file: no such file or directory"}},
 		{"bad region", withKey, args("-category", "hris", "-region", "mars"),
@@ -356,6 +362,10 @@ func TestCreateHostileServer(t *testing.T) {
 			"tok[1A status: 200\n"},
 		{"token with control characters, as JSON", 200, "r6", `{"link_token":"` + jsonEscape("tok\u009b\u202e\x7f") + `"}`, true,
 			"{\n  \"link_token\": \"tok\\u009b\\u202e\\u007f\"\n}\n"},
+		{"token holding the key and the email", 200, "r7", `{"link_token":"tok-` + strings.ToUpper(testKey) + `-ada@example.com"}`, false,
+			"tok-[redacted]-[redacted]\n"},
+		{"integration name holding the email, as JSON", 200, "r8", `{"link_token":"tok","integration_name":"ADA@example.com"}`, true,
+			"{\n  \"integration_name\": \"[redacted]\",\n  \"link_token\": \"tok\"\n}\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,7 +387,9 @@ func TestCreateHostileServer(t *testing.T) {
 			if tc.json {
 				var tok map[string]string
 				require.NoError(t, json.Unmarshal([]byte(out), &tok), "still valid JSON")
-				assert.Equal(t, "tok\u009b\u202e\x7f", tok["link_token"], "and the value intact")
+				if tc.requestID == "r6" {
+					assert.Equal(t, "tok\u009b\u202e\x7f", tok["link_token"], "and the value intact")
+				}
 			}
 		})
 	}
@@ -629,4 +641,34 @@ read:
 	assert.Contains(t, all, "mock stopped")
 	assert.NotContains(t, all, testKey)
 	assert.NotContains(t, all, "ada@example.com")
+}
+
+// TestCreateMagicLinkMissing: a Magic Link asked for and not returned is an
+// error, not an empty line.
+func TestCreateMagicLinkMissing(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"link_token":"tok"}`)
+	}))
+	t.Cleanup(srv.Close)
+	code, out, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-base-url", srv.URL, "-category", "hris", "-magic-link", "-expiry", "10080")...)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "linktoken: asked for a Magic Link (-magic-link), and the response has no magic_link_url\n", errOut)
+}
+
+// TestCreateBoundsWhatItEchoes: a flag value of 100 KB is echoed cut, and a
+// base URL whose empty query or fragment would drop its path is refused.
+func TestCreateBoundsWhatItEchoes(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-category", "hris", "-region", strings.Repeat("r", 100_000))...)
+	assert.Equal(t, 2, code)
+	assert.Less(t, len(errOut), 400, "the error line is bounded: %.200s", errOut)
+	assert.Contains(t, errOut, `unknown region "`+strings.Repeat("r", 61)+`…"`)
+	for _, u := range []string{"https://h.example/api?", "https://h.example/api#", "https://h.example/api?#"} {
+		code, _, errOut := runCLI(t, map[string]string{"MERGE_API_KEY": testKey}, args("-category", "hris", "-base-url", u)...)
+		assert.Equal(t, 2, code, u)
+		assert.Contains(t, errOut, "must not have a query or fragment", u)
+	}
 }
