@@ -34,7 +34,7 @@ const (
 // context's.
 func finish[T any](c *call, resp *http.Response, err error, check func(*T) string) (*T, error) {
 	if err != nil {
-		e, status, class := c.failure(err)
+		status, class, e := c.failure(err)
 		c.logOutcome(status, class)
 		return nil, e
 	}
@@ -120,23 +120,23 @@ func (c *call) apiError(resp *http.Response, reason string) *APIError {
 	return e
 }
 
-// failure is the error of a call that ended without a usable response, the
-// status or class of failure it logs under, and the class.
-func (c *call) failure(err error) (error, int, string) {
+// failure is what a call that ended without a usable response logs (the
+// last status, or the class of failure) and returns.
+func (c *call) failure(err error) (int, string, error) {
 	var st *stopped
 	if errors.As(err, &st) {
 		// The context stopped the call between attempts: the last
 		// attempt's outcome, and why it stopped.
 		last := c.outcome(c.last, c.lastErr)
-		return &gaveUpError{last: last, cause: st.cause}, statusOf(c.last), ""
+		return statusOf(c.last), "", &gaveUpError{last: last, cause: st.cause}
 	}
 	class, _ := safeToResend(err)
 	e := c.transportError(err)
 	if c.ctx.Err() != nil && c.attempts > 1 && (c.prev != nil || c.prevErr != nil) {
 		// The context cut this attempt short after another had failed.
-		return &gaveUpError{last: c.outcome(c.prev, c.prevErr), cause: e}, 0, class
+		return 0, class, &gaveUpError{last: c.outcome(c.prev, c.prevErr), cause: e}
 	}
-	return e, 0, class
+	return 0, class, e
 }
 
 // outcome is the error of one failed attempt.
