@@ -1,4 +1,5 @@
 # Run "make help" for the list of targets.
+SHELL := /bin/bash
 GO          ?= go
 OAPI_CODEGEN_PKG = github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen
 # Tools outside go.mod, run pinned with "go run pkg@version" so importers never see them.
@@ -113,13 +114,17 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 				-test.short -test.benchmem -test.count 1 -test.benchtime $(BENCHTIME)) >> bin/bench.txt || { tail -20 bin/bench.txt; exit 1; }; \
 		done; \
 	done
-	@echo; echo "bench: $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); raw results in bin/bench.txt"
-	@for g in Call ClientOverhead ValidatingTransport Exchange Concurrent; do \
-		echo; echo "== $$g: each side against the first column"; \
-		$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\):/d'; \
-	done
-	@echo; echo "== single benchmarks"
-	@$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/' bin/bench.txt | sed '/^\(goos\|goarch\):/d'
+	@mkdir -p docs; { \
+		echo "make bench, $$(date -u +%Y-%m-%d): $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); $$($(GO) version); $$(nproc) CPUs"; \
+		grep -m1 '^cpu:' bin/bench.txt; \
+		for g in Call ClientOverhead ValidatingTransport Exchange Concurrent; do \
+			echo; echo "== $$g: each side against the first column"; \
+			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
+		done; \
+		echo; echo "== single benchmarks"; \
+		$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/' bin/bench.txt | sed '/^\(goos\|goarch\|cpu\):/d'; \
+	} | tee docs/bench.txt
+	@echo; echo "bench: raw results in bin/bench.txt; the tables above are in docs/bench.txt (commit it)"
 
 # Fuzz targets, as package:target.
 # A target in a nested module is dir:package:target.
@@ -140,8 +145,8 @@ ci: check-generated lint test oracles ## What CI runs: check-generated, lint, te
 
 # Mutation testing (issue 15): MUTATE_FLAGS passes flags, e.g. -run 'mock' -v, -all, -j 1.
 .PHONY: mutate
-mutate: ## Apply each spec and mock mutant, run the checks that can kill it, print the table and the score; fails on a survivor not in internal/mutate/equivalent.txt.
-	$(GO) run ./internal/mutate $(MUTATE_FLAGS)
+mutate: ## Apply each spec and mock mutant, run the checks that can kill it, print the table and the score (and write them to docs/mutate.txt); fails on a survivor not in internal/mutate/equivalent.txt.
+	@mkdir -p docs; set -o pipefail; $(GO) run ./internal/mutate $(MUTATE_FLAGS) 2>&1 | tee docs/mutate.txt
 
 # Mutation testing of the hand-written Go code, pinned, run with go run.
 # GOFLAGS=-count=1: gremlins times its mutants from a coverage run that the
@@ -150,12 +155,12 @@ GREMLINS = github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
 GREMLINS_PKGS ?= client contracttest
 
 .PHONY: gremlins
-gremlins: ## Mutation testing of client/ and contracttest/ (GREMLINS_PKGS; about 40 min; weekly, not in ci): each at least 95% efficacy, every survivor listed in <pkg>/gremlins-equivalent.txt.
-	@mkdir -p bin/gremlins; status=0; \
+gremlins: ## Mutation testing of client/ and contracttest/ (GREMLINS_PKGS; weekly, not in ci): each at least 95% efficacy, every survivor listed in <pkg>/gremlins-equivalent.txt; the summary goes to docs/gremlins.txt.
+	@mkdir -p bin/gremlins docs; set -o pipefail; { status=0; \
 	for pkg in $(GREMLINS_PKGS); do \
 		exclude=""; [ $$pkg = client ] && exclude="--exclude-files models\.gen\.go"; \
 		echo "gremlins: ./$$pkg"; \
 		GOFLAGS=-count=1 $(GO) run $(GREMLINS) unleash $$exclude --workers 2 --timeout-coefficient 5 \
 			--threshold-efficacy 95 --output bin/gremlins/$$pkg.json ./$$pkg || status=1; \
 		$(GO) run ./internal/gremlinscheck -report bin/gremlins/$$pkg.json -dir $$pkg || status=1; \
-	done; exit $$status
+	done; exit $$status; } 2>&1 | tee docs/gremlins.txt

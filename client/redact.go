@@ -32,9 +32,9 @@ const (
 // simple case folding), then cuts the result to its bound. The package's
 // own words never go through it, so a short key cannot garble them.
 //
-// Its cost is bounded whatever a server sends: it reads at most 4 times the
-// bound of a string (plus a guard), and stops cleaning problems when the
-// call's context is done.
+// Its cost is bounded whatever a server sends: it reads at most the bound
+// of a string (plus a guard), and stops cleaning problems and the body when
+// the call's context is done.
 type cleaner struct {
 	ctx context.Context
 	red *shared.Redactor
@@ -70,6 +70,9 @@ func (cl *cleaner) location(resp *http.Response) string {
 // string cleaned, so an escape such as \u0040 cannot hide a secret; any
 // other body is cleaned as text. Either is cut to maxErrorBodyBytes.
 func (cl *cleaner) body(raw []byte) []byte {
+	if cl.ctx.Err() != nil {
+		return nil // the call is over: nothing more is cleaned
+	}
 	if out, ok := cl.json(raw); ok {
 		return []byte(shared.Truncate(string(out), maxErrorBodyBytes))
 	}

@@ -210,7 +210,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 	sort.Strings(found)
 	for _, f := range found {
-		t.Errorf("the generated types lose information: %s", f)
+		t.Errorf("the generated types lose information: %s\n"+
+			"what to do: if the loss is harmless (an optional field whose zero value means what its absence means, "+
+			"such as an optional string where \"\" is \"not given\"), add it to acceptedLosses in contracttest/roundtrip_test.go "+
+			"with the reason; if it is not (\"\" or false must reach Merge), make the field nullable or give it "+
+			"x-go-type-skip-optional-pointer: false in openapi/link-token.yaml, run make generate, and see CONTRIBUTING.md (Editing the spec)", f)
 	}
 	for _, a := range listed {
 		l := loss{a.schema, a.pointer, a.kind}

@@ -58,11 +58,12 @@ func (r *Redactor) Redact(s string) string {
 // Shown returns text from elsewhere (a server, a request) as it may be
 // shown, in at most n bytes: decoded (Unescape), printable (Printable), with
 // every secret replaced, then cut (Truncate). Its cost is bounded whatever
-// s is: of a long s it reads only 4n bytes and a guard, and drops the
+// s is: of a long s it reads only n bytes and a guard, and drops the
 // guard's length from the end of what it read, where a secret may have been
-// cut before it could be matched.
+// cut before it could be matched. (Text that decoding or Printable shortens
+// is shown shorter than n.)
 func (r *Redactor) Shown(s string, n int) string {
-	limit := 4*n + r.guard
+	limit := n + r.guard
 	cut := len(s) > limit
 	if cut {
 		s = s[:limit]
