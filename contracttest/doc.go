@@ -1,8 +1,8 @@
-// Package contracttest checks requests to and responses from Merge's POST
-// /link-token against the spec of this module (openapi/link-token.yaml,
-// embedded by package openapi), so a service can test its integration
-// without Merge, and a pipeline can tell when the spec and the server drift
-// apart.
+// Package contracttest checks requests to and responses from Merge's Link
+// API against the spec of this module (openapi/link-token.yaml, embedded by
+// package openapi), every operation of it, so a service can test its
+// integration without Merge, and a pipeline can tell when the spec and the
+// server drift apart.
 //
 // # Pieces
 //
@@ -10,17 +10,24 @@
 //     kin-openapi's JSON Schema validation, prepared once. ValidateRequest and
 //     ValidateResponse return nil or a *ContractError listing each
 //     client.Violation with its RFC 6901 JSON pointer and the rule that broke,
-//     at most client.MaxViolations of them. It never quotes a value from a body.
+//     at most 50 of them. It never quotes a value from a body or a path
+//     parameter; a pointer's tokens are the body's keys, so a map key (a
+//     category, an integration slug) can appear in one.
 //   - NewTransport: an http.RoundTripper that validates each request before
 //     sending it and each response after. A violation fails the round trip with
 //     a *ContractError (errors.Is(err, client.ErrContractBroken) is true), or is
 //     recorded with RecordTo. Put it under client.WithHTTPClient in tests.
-//   - NewMock: the endpoint as the spec describes it, for httptest.NewServer or
-//     the standalone "linktoken mock": 401 without a Bearer key, 400 naming the
-//     fields that break the spec, 200 with a fresh token. WithScript plays a
+//   - NewMock: the operations as the spec describes them, at the spec's paths
+//     under the mock's root, for httptest.NewServer or the standalone
+//     "linktoken mock": 401 without a Bearer key, 400 naming the fields that
+//     break the spec, 200 with a fresh token. WithScript plays a
 //     sequence of statuses (429 with Retry-After, 503, ...) to drive a client's
 //     retries; it refuses, when the mock is built, a step the spec does not
 //     document unless the step says so.
+//
+// One Option type configures both NewTransport and NewMock: WithValidator
+// applies to either, RecordTo to a transport only, and WithScript,
+// WithLatency, OnRequest and WithLogger to a mock only.
 //
 // # The same verdicts as other tools
 //
