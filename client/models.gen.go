@@ -52,6 +52,31 @@ func serverURL(r Region, c Category) (url string, ok bool, err error) {
 	return "", false, nil
 }
 
+// AccountIntegration The integration (the third-party system) an account is linked to.
+//
+// Fields (Go name, JSON name, whether the spec requires it):
+//
+//   - AbbreviatedName (abbreviated_name, optional): A shorter name for places with little space.
+//   - APIEndpointsToDocumentationUrls (api_endpoints_to_documentation_urls, optional): Documentation URLs for the integration's API endpoints.
+//   - Categories (categories, optional): The categories the integration belongs to.
+//   - CategoryBetaStatus (category_beta_status, optional): The categories in which the integration is in beta.
+//   - Color (color, optional): The integration's color, for buttons and text, such as `#3A7B33`.
+//   - Image (image, optional): The integration's logo, rectangular.
+//   - Name (name, required): The integration's name, such as `BambooHR`.
+//   - Slug (slug, optional): The integration's slug, such as `bamboohr`.
+//   - SquareImage (square_image, optional): The integration's logo, square.
+//   - WebhookSetupGuideURL (webhook_setup_guide_url, optional): A guide to set up the integration's own webhooks.
+type AccountIntegration = gen.AccountIntegration
+
+// AccountToken The account token of a linked account, and what it is linked to.
+//
+// Fields (Go name, JSON name, whether the spec requires it):
+//
+//   - AccountToken (account_token, required): The account token: the long-lived credential for the linked account, sent as `X-Account-Token` with every request about it.
+//   - ID (id, optional): The linked account's id.
+//   - Integration (integration, required): The integration (the third-party system) an account is linked to.
+type AccountToken = gen.AccountToken
+
 // Category An integration category.
 type Category = gen.Category
 

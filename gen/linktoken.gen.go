@@ -322,6 +322,61 @@ func (e Language) Valid() bool {
 	}
 }
 
+// AccountIntegration The integration (the third-party system) an account is linked to.
+type AccountIntegration struct {
+	// AbbreviatedName A shorter name for places with little space.
+	AbbreviatedName *string `json:"abbreviated_name,omitempty"`
+
+	// APIEndpointsToDocumentationUrls Documentation URLs for the integration's API endpoints.
+	APIEndpointsToDocumentationUrls json.RawMessage `json:"api_endpoints_to_documentation_urls,omitempty,omitzero"`
+
+	// Categories The categories the integration belongs to. A category Merge adds
+	// after this spec was written is kept as it is sent.
+	Categories []Category `json:"categories,omitempty,omitzero"`
+
+	// CategoryBetaStatus The categories in which the integration is in beta.
+	CategoryBetaStatus json.RawMessage `json:"category_beta_status,omitempty,omitzero"`
+
+	// Color The integration's color, for buttons and text, such as `#3A7B33`.
+	Color string `json:"color,omitempty,omitzero"`
+
+	// Image The integration's logo, rectangular.
+	Image *string `json:"image,omitempty"`
+
+	// Name The integration's name, such as `BambooHR`.
+	//
+	// Example: BambooHR
+	Name string `json:"name"`
+
+	// Slug The integration's slug, such as `bamboohr`.
+	Slug string `json:"slug,omitempty,omitzero"`
+
+	// SquareImage The integration's logo, square.
+	SquareImage *string `json:"square_image,omitempty"`
+
+	// WebhookSetupGuideURL A guide to set up the integration's own webhooks.
+	WebhookSetupGuideURL *string `json:"webhook_setup_guide_url,omitempty"`
+}
+
+// AccountToken The account token of a linked account, and what it is linked to.
+type AccountToken struct {
+	// AccountToken The account token: the long-lived credential for the linked
+	// account, sent as `X-Account-Token` with every request about it.
+	// Store it as a secret; never log it.
+	//
+	//
+	// Example: T9klMDQrcHdm9jrtHuOS2Nf06BIHwMNjpPXPMB
+	AccountToken string `json:"account_token"`
+
+	// ID The linked account's id.
+	//
+	// Example: 0496d4c2-42e6-4072-80b3-7b69bfdc76fd
+	ID string `json:"id,omitempty,omitzero"`
+
+	// Integration The integration (the third-party system) an account is linked to.
+	Integration AccountIntegration `json:"integration"`
+}
+
 // Category An integration category.
 type Category string
 
@@ -524,6 +579,19 @@ type LinkToken struct {
 	MagicLinkURL string `json:"magic_link_url,omitempty,omitzero"`
 }
 
+// LinkedAccountWebhook The body of a webhook Merge sends about a linked account: which
+// webhook fired, the linked account it concerns, and the event's data.
+type LinkedAccountWebhook struct {
+	// Data The event's data, as Merge sends it.
+	Data json.RawMessage `json:"data,omitempty,omitzero"`
+
+	// Hook The webhook that fired.
+	Hook WebhookHook `json:"hook"`
+
+	// LinkedAccount The linked account a webhook concerns.
+	LinkedAccount WebhookLinkedAccount `json:"linked_account"`
+}
+
 // ModelPermission One permission on a model.
 type ModelPermission struct {
 	// IsEnabled Whether the permission is granted.
@@ -547,6 +615,50 @@ type ValidationProblemSource struct {
 	Pointer string `json:"pointer"`
 }
 
+// WebhookHook The webhook that fired.
+type WebhookHook struct {
+	// Event The event, such as `LinkedAccount.linked`. Merge spells event names
+	// in more than one way: compare them with strings.EqualFold, or the
+	// webhook package's helpers.
+	//
+	//
+	// Example: LinkedAccount.linked
+	Event string `json:"event,omitempty,omitzero"`
+
+	// ID The webhook's id.
+	ID string `json:"id,omitempty,omitzero"`
+
+	// Target The URL the webhook is sent to.
+	Target string `json:"target,omitempty,omitzero"`
+}
+
+// WebhookLinkedAccount The linked account a webhook concerns.
+type WebhookLinkedAccount struct {
+	// Category The category the account is linked in, such as `hris`.
+	Category string `json:"category,omitempty,omitzero"`
+
+	// EndUserEmailAddress The end user's email address; personal data.
+	EndUserEmailAddress string `json:"end_user_email_address,omitempty,omitzero"`
+
+	// EndUserOrganizationName The end user's organization.
+	EndUserOrganizationName string `json:"end_user_organization_name,omitempty,omitzero"`
+
+	// EndUserOriginID Your id for the end user, as given to POST /link-token.
+	EndUserOriginID string `json:"end_user_origin_id,omitempty,omitzero"`
+
+	// ID The linked account's id, as AccountToken's `id`.
+	ID string `json:"id,omitempty,omitzero"`
+
+	// Integration The integration's name.
+	Integration string `json:"integration,omitempty,omitzero"`
+
+	// IntegrationSlug The integration's slug, such as `bamboohr`.
+	IntegrationSlug string `json:"integration_slug,omitempty,omitzero"`
+
+	// Status The linked account's status, such as `COMPLETE`.
+	Status string `json:"status,omitempty,omitzero"`
+}
+
 // BadRequest An error body, in any of the forms Merge's API returns, alone or
 // combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
 // for validation failures (`{"end_user_email_address": ["..."]}`, any
@@ -560,6 +672,13 @@ type BadRequest = Error
 // other key holding a list of messages); and lists of problems under
 // `errors` and `warnings`.
 type Forbidden = Error
+
+// PublicTokenNotFound An error body, in any of the forms Merge's API returns, alone or
+// combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
+// for validation failures (`{"end_user_email_address": ["..."]}`, any
+// other key holding a list of messages); and lists of problems under
+// `errors` and `warnings`.
+type PublicTokenNotFound = Error
 
 // ServerError An error body, in any of the forms Merge's API returns, alone or
 // combined: `{"detail": "..."}` (as for a bad key); field-keyed messages
@@ -755,6 +874,17 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ExchangePublicToken Exchange a public token for the account token
+	//
+	// Returns the account token of the linked account whose linking the
+	// end user just finished in Merge Link, given the public token Merge Link
+	// handed the front end. The public token is single-use: once exchanged,
+	// exchanging it again fails, and the account token is the only
+	// credential for the linked account from then on.
+	//
+	// Corresponds with GET /account-token/{public_token} (the `ExchangePublicToken` operationId).
+	ExchangePublicToken(ctx context.Context, publicToken string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CreateLinkTokenWithBody Create a link token
 	//
 	// Creates a link token to be used when linking a new end user. To relink an
@@ -776,6 +906,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
 	CreateLinkToken(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ExchangePublicToken Exchange a public token for the account token
+//
+// Returns the account token of the linked account whose linking the
+// end user just finished in Merge Link, given the public token Merge Link
+// handed the front end. The public token is single-use: once exchanged,
+// exchanging it again fails, and the account token is the only
+// credential for the linked account from then on.
+//
+// Corresponds with GET /account-token/{public_token} (the `ExchangePublicToken` operationId).
+func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExchangePublicTokenRequest(c.Server, publicToken)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // CreateLinkTokenWithBody Create a link token
@@ -818,6 +969,37 @@ func (c *Client) CreateLinkToken(ctx context.Context, body CreateLinkTokenJSONRe
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewExchangePublicTokenRequest constructs an http.Request for the ExchangePublicToken method
+func NewExchangePublicTokenRequest(server string, publicToken string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0 = publicToken
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/account-token/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewCreateLinkTokenRequest calls the generic CreateLinkToken builder with application/json body
