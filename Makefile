@@ -33,7 +33,7 @@ check-generated: ## Fail, printing the diff, when gen/ or client/models.gen.go i
 	$(GO) build -o "$$tmp/oapi-codegen" $(OAPI_CODEGEN_PKG); \
 	cp "$(GEN_DIR)/oapi-codegen.yaml" "$(GEN_DIR)/overlay.yaml" "$$tmp/"; \
 	(cd "$$tmp" && ./oapi-codegen -config oapi-codegen.yaml "$$spec"); \
-	$(GO) run ./internal/genexports -gen "$$tmp/linktoken.gen.go" -spec "$$spec" -out "$$tmp/models.gen.go"; \
+	$(GO) run ./internal/genexports -gen "$$tmp/linktoken.gen.go" -spec "$$spec" -own AccountToken -out "$$tmp/models.gen.go"; \
 	stale=""; \
 	for pair in "$(GEN_DIR)/linktoken.gen.go:linktoken.gen.go" "$(MODELS):models.gen.go"; do \
 		f=$${pair%%:*}; g=$${pair#*:}; \

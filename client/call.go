@@ -17,6 +17,10 @@ type operation struct {
 	name   string // "create link token"
 	method string // "POST"
 	path   string // "/link-token"
+	// singleUse is true when a request consumes what it sends (a public
+	// token): a 404 after an attempt that failed may mean that attempt
+	// consumed it, and the error says so.
+	singleUse bool
 }
 
 // call is one call of an operation: its settings, its secrets, and what its

@@ -184,3 +184,42 @@ func checkLinkToken(tok *LinkToken) string {
 	}
 	return ""
 }
+
+// opExchangePublicToken is GET /account-token/{public_token}.
+var opExchangePublicToken = operation{name: "exchange public token", method: http.MethodGet, path: "/account-token/{public_token}", singleUse: true}
+
+// ExchangePublicToken exchanges the public token that Merge Link handed the
+// front end, when the end user finished linking, for the linked account's
+// account token: the long-lived credential to store (as a secret) for every
+// later request about that account. The public token is single-use.
+//
+// A public token that breaks the spec (empty, over 256 bytes, or holding a
+// character outside printable ASCII, or /, ?, #, %, space) returns a
+// *ValidationError, and nothing is sent. A public token that Merge does not
+// know, that expired, or that was already exchanged gets a 404 *APIError.
+// Retries follow the package's policy (see "Retries" in the package doc):
+// an answer lost after Merge exchanged the token cannot be recovered by
+// sending it again. The public token never appears in an error or a log
+// line; the account token only in the result, which prints without it.
+// opts apply to this call only.
+func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, opts ...Option) (*AccountToken, error) {
+	call, err := c.begin(ctx, &opExchangePublicToken, opts, publicToken)
+	if err != nil {
+		return nil, err
+	}
+	if err := validatePublicToken(publicToken); err != nil {
+		return nil, err
+	}
+	resp, err := call.api().ExchangePublicToken(ctx, publicToken)
+	tok, err := finish(call, resp, err, checkAccountToken)
+	return (*AccountToken)(tok), err
+}
+
+// checkAccountToken is what the spec says of an AccountToken beyond its
+// members' names and types: account_token is not empty (minLength 1).
+func checkAccountToken(tok *gen.AccountToken) string {
+	if tok.AccountToken == "" {
+		return "account_token is empty"
+	}
+	return ""
+}

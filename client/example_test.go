@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/client/webhook"
+	"github.com/mergelink/linktoken/contracttest"
 )
 
 // The whole flow of a service: build the client once, create a token per
@@ -272,4 +275,74 @@ func ExampleWithLogger() {
 	// level=DEBUG msg="client: retrying" method=POST path=/link-token attempt=1 status=503 wait=0s
 	// level=DEBUG msg="client: create link token" method=POST path=/link-token status=200 attempts=2
 	// <nil>
+}
+
+// The whole backend side of Merge Link, against the contract kit's mock:
+// create a link token for the front end, receive the linked-account
+// webhook, exchange the public token Merge Link hands the front end, and
+// store the account token.
+func Example_linkFlow() {
+	const webhookKey = "whsec-example" // the webhook signature key from Merge's dashboard
+
+	// Your webhook endpoint: verified, bounded, decoded.
+	linked := make(chan string, 1)
+	hooks := httptest.NewServer(webhook.Handler(func(_ context.Context, e *webhook.Event) error {
+		if webhook.SameEvent(e.Hook.Event, webhook.EventLinked) {
+			linked <- e.LinkedAccount.EndUserOriginID // which of your users finished linking
+		}
+		return nil
+	}, webhookKey))
+	defer hooks.Close()
+
+	// Merge, played by the mock, which delivers the webhook when a link
+	// completes.
+	mock, _ := contracttest.NewMock(contracttest.WithWebhook(hooks.URL, webhookKey))
+	merge := httptest.NewServer(mock)
+	defer merge.Close()
+	c, _ := client.New("your-production-api-key", client.WithBaseURL(merge.URL))
+	ctx := context.Background()
+
+	// 1. Your backend creates a link token; your front end opens Merge Link
+	// with it.
+	lt, err := c.CreateLinkToken(ctx, client.LinkTokenRequest{
+		EndUserEmailAddress:     "ada@example.com",
+		EndUserOrganizationName: "Acme",
+		EndUserOriginID:         "42",
+		Categories:              []client.Category{client.CategoryHRIS},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// 2. The end user finishes Merge Link, which hands your front end a
+	// public token (here, the mock stands in for the end user), and Merge
+	// sends the webhook.
+	publicToken, err := mock.CompleteLink(lt.LinkToken)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("webhook: user", <-linked, "linked an account")
+
+	// 3. Your backend exchanges the public token, once, for the account
+	// token, and stores it as a secret.
+	acct, err := c.ExchangePublicToken(ctx, publicToken)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	store := map[string]string{"42": acct.AccountToken} // your secrets store
+	fmt.Println("linked", acct.Integration.Name, "for user 42; account token stored:", store["42"] != "")
+	fmt.Println(acct.Integration.Name == "BambooHR", strings.Contains(fmt.Sprint(acct), acct.AccountToken))
+
+	// A public token is exchanged once.
+	_, err = c.ExchangePublicToken(ctx, publicToken)
+	var apiErr *client.APIError
+	fmt.Println(errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound)
+	// Output:
+	// webhook: user 42 linked an account
+	// linked BambooHR for user 42; account token stored: true
+	// true false
+	// true
 }

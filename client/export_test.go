@@ -36,6 +36,13 @@ var Limits = map[string]int{
 	"maximum":   maxExpiryMinsMagicLink,
 }
 
+// PublicToken exposes the public token's rules mirrored in validate.go.
+var PublicToken = map[string]any{
+	"maxLength": maxPublicTokenLen,
+	"pattern":   publicTokenPattern,
+	"not":       []any{publicTokenDotSegments[0], publicTokenDotSegments[1]},
+}
+
 // Retry policy and bounds.
 const (
 	MaxRetryAfter  = maxRetryAfter

@@ -68,15 +68,6 @@ func serverURL(r Region, c Category) (url string, ok bool, err error) {
 //   - WebhookSetupGuideURL (webhook_setup_guide_url, optional): A guide to set up the integration's own webhooks.
 type AccountIntegration = gen.AccountIntegration
 
-// AccountToken The account token of a linked account, and what it is linked to.
-//
-// Fields (Go name, JSON name, whether the spec requires it):
-//
-//   - AccountToken (account_token, required): The account token: the long-lived credential for the linked account, sent as `X-Account-Token` with every request about it.
-//   - ID (id, optional): The linked account's id.
-//   - Integration (integration, required): The integration (the third-party system) an account is linked to.
-type AccountToken = gen.AccountToken
-
 // Category An integration category.
 type Category = gen.Category
 

@@ -109,6 +109,9 @@ func (c *call) apiError(resp *http.Response, reason string) *APIError {
 	if after, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.s.clock.now()); ok {
 		e.RetryAfter = after
 	}
+	if resp.StatusCode == http.StatusNotFound && c.op.singleUse && c.attempts > 1 {
+		e.Reason = "an earlier attempt failed, and may have consumed what this call sends, which is single-use: the answer to it was lost"
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return e
 	}

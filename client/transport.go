@@ -158,6 +158,7 @@ func newHop(ctx context.Context, req *http.Request, target *url.URL) (*http.Requ
 	hop := req.Clone(ctx)
 	hop.URL = target
 	hop.Host = ""
+	hop.Body = noBody{}
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
@@ -168,6 +169,19 @@ func newHop(ctx context.Context, req *http.Request, target *url.URL) (*http.Requ
 	hop.GetBody = nil
 	return hop, nil
 }
+
+// noBody is the empty body of a request that has none (a GET). It is not
+// http.NoBody on purpose: net/http resends a request without a body (nil or
+// http.NoBody) by itself, on an HTTP/2 reset or GOAWAY and on an HTTP/1
+// connection closed after the request was written, as it would a POST with
+// a GetBody; with an empty body of its own and no GetBody, it returns those
+// failures to the policy instead. The request still goes out without a
+// body: net/http reads this one, finds it empty, and sends no
+// Content-Length and no chunks.
+type noBody struct{}
+
+func (noBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (noBody) Close() error             { return nil }
 
 // redirect returns where the policy follows a response, or nil and, for a
 // 3xx, why it is not followed:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -25,6 +27,23 @@ const (
 	maxExpiryMinsMagicLink = 10080 // maximum of link_expiry_mins, reached with should_create_magic_link_url
 )
 
+// The public token's rules: the schema of the path parameter public_token
+// of GET /account-token/{public_token}. TestLimitsMatchSpec proves each
+// equals the spec's.
+const (
+	maxPublicTokenLen = 256 // maxLength
+	// publicTokenPattern is the schema's pattern: printable ASCII but
+	// '#', '%', '/' and '?', what may go into a URL path as it is.
+	publicTokenPattern = `^[!"$&-.0->@-~]+$`
+)
+
+// publicTokenRE is publicTokenPattern, compiled.
+var publicTokenRE = regexp.MustCompile(publicTokenPattern)
+
+// publicTokenDotSegments are the values the schema's not refuses: a path
+// segment "." or ".." would move the request to another path.
+var publicTokenDotSegments = []string{".", ".."}
+
 // The JSON Schema keywords a Violation of the client's validation names.
 const (
 	ruleRequired  = "required"
@@ -35,6 +54,7 @@ const (
 	ruleMinimum   = "minimum"
 	ruleMaximum   = "maximum"
 	ruleType      = "type"
+	rulePattern   = "pattern"
 	// ruleNot is the request schema's not: link_expiry_mins above 720
 	// needs should_create_magic_link_url.
 	ruleNot = "not"
@@ -54,6 +74,30 @@ const maxConfigDepth = shared.MaxJSONDepth - 2
 // nil or a *ValidationError listing every violation. It does no I/O.
 func Validate(req LinkTokenRequest) error {
 	return prepare(&req)
+}
+
+// validatePublicToken checks a public token against the schema of the path
+// parameter: nil or a *ValidationError. The token is a credential: no
+// violation quotes it.
+func validatePublicToken(tok string) error {
+	var v validator
+	add := func(rule, msg string) {
+		v.violations.Add(Violation{In: "path", Rule: rule, Message: "public_token " + msg})
+	}
+	n := utf8.RuneCountInString(tok)
+	switch {
+	case n < minStringLen:
+		add(ruleMinLength, "is required and must not be empty")
+	case n > maxPublicTokenLen:
+		add(ruleMaxLength, fmt.Sprintf("is %d characters; at most %d are allowed", n, maxPublicTokenLen))
+	}
+	if n >= minStringLen && !publicTokenRE.MatchString(tok) {
+		add(rulePattern, "may hold printable ASCII only, and none of / ? # % or space")
+	}
+	if slices.Contains(publicTokenDotSegments, tok) {
+		add(ruleNot, `must not be "." or ".."`)
+	}
+	return v.err()
 }
 
 // prepare fills in what the client always sends, then validates the result:

@@ -220,6 +220,14 @@ func TestLimitsMatchSpec(t *testing.T) {
 	assert.EqualValues(t, client.Limits["not"]+1, *not.Properties["link_expiry_mins"].Value.Min)
 	assert.Equal(t, []any{true}, not.Properties["should_create_magic_link_url"].Value.Not.Value.Enum)
 
+	// The public token's path parameter.
+	param := doc.Paths.Find("/account-token/{public_token}").Get.Parameters.GetByInAndName("path", "public_token")
+	require.NotNil(t, param, "the exchange's public_token parameter")
+	pt := param.Schema.Value
+	assert.EqualValues(t, client.Limits["minLength"], pt.MinLength)
+	assert.EqualValues(t, client.PublicToken["maxLength"], *pt.MaxLength)
+	assert.Equal(t, client.PublicToken["pattern"], pt.Pattern)
+	assert.ElementsMatch(t, client.PublicToken["not"], pt.Not.Value.Enum)
 }
 
 // TestClientExportsEveryEnumValue fails when a value of an enum in the spec

@@ -62,6 +62,11 @@ type Mock struct {
 	// answers maps an operation's path, as the spec writes it, to what
 	// answers its valid requests.
 	answers map[string]func(*http.Request, []byte) (int, any)
+	now     func() time.Time
+	// links is the mock's memory of the Link flow.
+	links                  *links
+	webhookURL, webhookKey string
+	webhookClient          *http.Client
 
 	mu sync.Mutex
 	// scripts holds each operation's steps left, by path.
@@ -97,7 +102,15 @@ func NewMock(opts ...Option) (*Mock, error) {
 	if len(o.transportOnly) > 0 {
 		return nil, fmt.Errorf("contracttest: NewMock: %s applies to NewTransport only", strings.Join(o.transportOnly, ", "))
 	}
-	m := &Mock{validator: o.validator, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{}}
+	if o.webhook.url != "" && o.webhook.key == "" {
+		return nil, errors.New("contracttest: NewMock: WithWebhook needs a signature key")
+	}
+	m := &Mock{validator: o.validator, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{},
+		now: o.clock, links: newLinks(), webhookURL: o.webhook.url, webhookKey: o.webhook.key,
+		webhookClient: &http.Client{Timeout: webhookTimeout}}
+	if m.now == nil {
+		m.now = time.Now
+	}
 	if m.validator == nil {
 		v, err := defaultValidator()
 		if err != nil {
@@ -106,7 +119,8 @@ func NewMock(opts ...Option) (*Mock, error) {
 		m.validator = v
 	}
 	m.answers = map[string]func(*http.Request, []byte) (int, any){
-		"/link-token": m.createLinkToken,
+		"/link-token":                   m.createLinkToken,
+		"/account-token/{public_token}": m.exchangePublicToken,
 	}
 	for i, step := range o.script {
 		if step.Path == "" {
@@ -218,6 +232,11 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers r and says what it answered in ex, as it learns it, so
 // that a request aborted midway is logged with what was known.
 func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readErr error, ex *exchange) {
+	if r.URL.Path == completeLinkPath {
+		ex.path = completeLinkPath
+		ex.status = m.serveCompleteLink(w, r, body)
+		return
+	}
 	var route *route
 	for _, candidate := range m.validator.routes {
 		if matchExactly(candidate, r.URL.Path) {
@@ -411,6 +430,10 @@ func (m *Mock) createLinkToken(_ *http.Request, body []byte) (int, any) {
 	if magicLink {
 		tok.MagicLinkURL = "https://link.merge.dev/" + randomToken(18)
 	}
+	var req gen.LinkTokenRequest
+	_ = json.Unmarshal(body, &req) // what the flow remembers: the end user, the categories, the integration
+	req.Integration = integration
+	m.links.issued(tok.LinkToken, req, m.now())
 	return http.StatusOK, tok
 }
 
@@ -515,7 +538,48 @@ func integrationName(slug string) string {
 }
 
 func randomToken(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(randomBytes(n)))
+}
+
+func randomBytes(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return string(b)
+}
+
+// completeLinkPath is the mock's own endpoint, outside the spec, that
+// stands in for the end user finishing Merge Link, so that a service
+// written in any language can test its whole flow against "linktoken mock".
+const completeLinkPath = "/_mock/complete-link"
+
+// serveCompleteLink answers POST /_mock/complete-link, whose body is
+// {"link_token": "..."}: 200 {"public_token": "..."}, 404 for a link token
+// the mock did not issue, 409 for one already completed, 410 for one that
+// expired, 502 when the webhook could not be delivered (the public token is
+// in the answer all the same), 400 for a body without a link token.
+func (m *Mock) serveCompleteLink(w http.ResponseWriter, r *http.Request, body []byte) int {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return writeError(w, http.StatusMethodNotAllowed, errorBody{detail: "Method not allowed: POST " + completeLinkPath + "."})
+	}
+	var in struct {
+		LinkToken string `json:"link_token"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.LinkToken == "" {
+		return writeError(w, http.StatusBadRequest, errorBody{detail: `The body must be {"link_token": "..."}.`})
+	}
+	public, err := m.CompleteLink(in.LinkToken)
+	switch {
+	case errors.Is(err, ErrUnknownLinkToken):
+		return writeError(w, http.StatusNotFound, errorBody{detail: err.Error()})
+	case errors.Is(err, ErrLinkCompleted):
+		return writeError(w, http.StatusConflict, errorBody{detail: err.Error()})
+	case errors.Is(err, ErrLinkTokenExpired):
+		return writeError(w, http.StatusGone, errorBody{detail: err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusBadGateway, map[string]string{"public_token": public, "detail": err.Error()})
+		return http.StatusBadGateway
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"public_token": public})
+	return http.StatusOK
 }

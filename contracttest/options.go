@@ -22,6 +22,8 @@ type options struct {
 	latency   time.Duration
 	onRequest func(*http.Request, []byte)
 	logger    *slog.Logger
+	clock     func() time.Time
+	webhook   struct{ url, key string }
 
 	// transportOnly and mockOnly name the options given that only one of
 	// them takes.
@@ -94,5 +96,25 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
 		o.logger = l
 		o.mockOnly = append(o.mockOnly, "WithLogger")
+	}
+}
+
+// WithClock makes a mock read the time from now instead of time.Now: the
+// expiry of link tokens and public tokens follows it, so a test can move
+// time forward. Mock only.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		o.clock = now
+		o.mockOnly = append(o.mockOnly, "WithClock")
+	}
+}
+
+// WithWebhook makes a mock deliver, when CompleteLink completes a link, the
+// linked-account webhook Merge would send: a POST of the envelope to url,
+// signed with key in the X-Merge-Webhook-Signature header. Mock only.
+func WithWebhook(url, key string) Option {
+	return func(o *options) {
+		o.webhook.url, o.webhook.key = url, key
+		o.mockOnly = append(o.mockOnly, "WithWebhook")
 	}
 }

@@ -166,7 +166,7 @@ func newRoute(doc *openapi3.T, method, path string, item *openapi3.PathItem, op 
 // non-empty segment), whatever base path comes before them. It returns the
 // path parameters' values.
 func (v *Validator) match(method, path string) (*route, map[string]string) {
-	segments := strings.Split(strings.Trim(path, "/"), "/")
+	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for _, r := range v.routes {
 		if r.method != method || len(segments) < len(r.segments) {
 			continue

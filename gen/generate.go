@@ -6,4 +6,4 @@ package gen
 // The second step writes client/models.gen.go: the aliases and enum constants
 // package client exports, read from what the first step generated.
 //go:generate go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ../openapi/link-token.yaml
-//go:generate go run ../internal/genexports -gen linktoken.gen.go -spec ../openapi/link-token.yaml -out ../client/models.gen.go
+//go:generate go run ../internal/genexports -gen linktoken.gen.go -spec ../openapi/link-token.yaml -own AccountToken -out ../client/models.gen.go

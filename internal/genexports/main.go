@@ -29,6 +29,7 @@ import (
 	"go/token"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,8 +44,9 @@ func main() {
 	specFile := flag.String("spec", "../openapi/link-token.yaml", "the spec gen was generated from")
 	out := flag.String("out", "models.gen.go", "the file to write")
 	pkg := flag.String("package", "client", "the package of the written file")
+	own := flag.String("own", "", "comma-separated types the package declares itself (with methods): they get no alias, the types they reach do")
 	flag.Parse()
-	src, err := generate(*genFile, *specFile, *pkg)
+	src, err := generate(*genFile, *specFile, *pkg, strings.Split(*own, ","))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "genexports:", err)
 		os.Exit(1)
@@ -251,7 +253,7 @@ func (p *genPackage) reachable(roots []string) []string {
 	return names
 }
 
-func generate(genFile, specFile, pkg string) ([]byte, error) {
+func generate(genFile, specFile, pkg string, own []string) ([]byte, error) {
 	p, err := parseGen(genFile)
 	if err != nil {
 		return nil, err
@@ -271,6 +273,9 @@ func generate(genFile, specFile, pkg string) ([]byte, error) {
 		return nil, err
 	}
 	for _, name := range p.reachable(roots) {
+		if slices.Contains(own, name) {
+			continue
+		}
 		spec := p.types[name]
 		b.WriteString("\n")
 		writeComment(&b, p.docs[name])
