@@ -1,5 +1,7 @@
 // Package client is the Go client for Merge Link's backend side: the
-// operations of openapi/link-token.yaml (POST /link-token today), built and
+// operations of openapi/link-token.yaml (CreateLinkToken for POST
+// /link-token, ExchangePublicToken for GET /account-token/{public_token};
+// package client/webhook receives the linked-account webhook), built and
 // sent by the generated client of package gen, with what this package adds
 // once for every operation: region selection, authentication, validation
 // against the spec before anything is sent, bounded retries, one redirect
@@ -70,7 +72,10 @@
 // # Secrets
 //
 // The API key, the end user's email and a public token never appear in an
-// error, a WithLogger line or a URL this package prints. Every error prints
+// error, a WithLogger line (which names the spec's path,
+// /account-token/{public_token}, never the request's) or a URL this package
+// prints; the account token appears only in the AccountToken returned, which
+// prints without it. Every error prints
 // as one line under every fmt verb and logs through slog (LogValue) as that
 // line. All text taken from a response (problems, the request id, a
 // Location, a body, a transport error's message) is made safe before it is
@@ -118,6 +123,17 @@
 // connection closed, whatever headers the request carries
 // (Request.isReplayable). Every resend is the policy's, counted against
 // WithMaxRetries and after its wait.
+//
+// GET /account-token/{public_token} (ExchangePublicToken) follows the same
+// policy. Sending it again cannot create anything, but the public token is
+// single-use: if Merge exchanged it and the answer was lost (a reset, a
+// timeout after the request was written), the account token is gone, and a
+// second request can only find the token consumed (404). So the client does
+// not send it again after it was written; it returns the failure, and the
+// caller may exchange again, which either returns the account token (the
+// first request never reached Merge) or 404. When a retried attempt (after
+// a 5xx) ends in 404, the *APIError's Reason says the earlier attempt may
+// have consumed the token.
 //
 // Waits are full-jitter exponential backoff from 250 ms, capped at 5 s, or
 // the server's Retry-After (seconds or an HTTP date) when given. A

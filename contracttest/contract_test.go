@@ -2,11 +2,13 @@ package contracttest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -25,14 +27,21 @@ import (
 
 // contractCase is one file of testdata/cases.
 type contractCase struct {
-	Name       string            `json:"name"`
-	Headers    map[string]string `json:"headers"` // override the defaults; "" removes a header
-	Body       json.RawMessage   `json:"body"`
-	RawBody    *string           `json:"raw_body"`
-	Live       *bool             `json:"live"` // false: the live API decides this case differently
-	WhyNotLive string            `json:"why_not_live"`
-	Prism      *prismDifference  `json:"prism"` // set where Prism's mock answers another status
-	Expect     struct {
+	Name string `json:"name"`
+	// Method and Path are the operation's (POST /link-token when empty);
+	// a {public_token} in Path is replaced by PublicToken: "issued" (a
+	// fresh one: a link token the target issued, completed), "exchanged"
+	// (one already exchanged once), or the token itself.
+	Method      string            `json:"method"`
+	Path        string            `json:"path"`
+	PublicToken string            `json:"public_token"`
+	Headers     map[string]string `json:"headers"` // override the defaults; "" removes a header
+	Body        json.RawMessage   `json:"body"`
+	RawBody     *string           `json:"raw_body"`
+	Live        *bool             `json:"live"` // false: the live API decides this case differently
+	WhyNotLive  string            `json:"why_not_live"`
+	Prism       *prismDifference  `json:"prism"` // set where Prism's mock answers another status
+	Expect      struct {
 		Status  int      `json:"status"`
 		Fields  []string `json:"fields"`  // fields the error body must name
 		Present []string `json:"present"` // fields a 200 body must have
@@ -82,6 +91,13 @@ type target struct {
 	baseURL string
 	key     string
 	live    bool
+	// complete stands in for the end user finishing Merge Link with a link
+	// token the target issued; nil where no end user can (Prism, Merge's
+	// live API).
+	complete func(linkToken string) (string, error)
+	// prism is true for Prism, which keeps no state: any public token is
+	// one it answers.
+	prism bool
 }
 
 // TestContract runs every case against the in-process mock, against
@@ -94,9 +110,10 @@ func TestContract(t *testing.T) {
 
 	t.Run("mock", func(t *testing.T) {
 		t.Parallel()
-		srv := httptest.NewServer(newMock(t))
+		m := newMock(t)
+		srv := httptest.NewServer(m)
 		t.Cleanup(srv.Close)
-		runCases(t, cases, validator, target{baseURL: srv.URL, key: "mock-key"})
+		runCases(t, cases, validator, target{baseURL: srv.URL, key: "mock-key", complete: m.CompleteLink})
 	})
 	t.Run("server", func(t *testing.T) {
 		base := os.Getenv("CONTRACT_BASE_URL")
@@ -110,7 +127,10 @@ func TestContract(t *testing.T) {
 			t.Fatalf("CONTRACT_BASE_URL: %v; MERGE_API_KEY is sent only over https or to a loopback host", err)
 		}
 		t.Parallel()
-		runCases(t, cases, validator, target{baseURL: strings.TrimRight(base, "/"), key: key})
+		base = strings.TrimRight(base, "/")
+		// A server that is linktoken mock completes links at its own
+		// endpoint; another server cannot, and the cases that need it fail.
+		runCases(t, cases, validator, target{baseURL: base, key: key, complete: completeOver(base)})
 	})
 	t.Run("prism", func(t *testing.T) {
 		base := os.Getenv("PRISM_BASE_URL")
@@ -135,12 +155,35 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// completeOver completes a link at the /_mock/complete-link endpoint of a
+// server that is linktoken mock.
+func completeOver(base string) func(string) (string, error) {
+	return func(linkToken string) (string, error) {
+		body, _ := json.Marshal(map[string]string{"link_token": linkToken})
+		resp, err := http.Post(base+"/_mock/complete-link", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var out struct {
+			PublicToken string `json:"public_token"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("complete-link answered %d (is the server linktoken mock?)", resp.StatusCode)
+		}
+		return out.PublicToken, nil
+	}
+}
+
 func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg target) {
 	hc := suiteClient()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if tg.live && c.Live != nil && !*c.Live {
 				t.Skipf("not run live: %s", c.WhyNotLive)
+			}
+			if tg.live && (c.PublicToken == "issued" || c.PublicToken == "exchanged") {
+				t.Skip("not run live: a public token needs an end user to finish Merge Link")
 			}
 			if !tg.live {
 				t.Parallel()
@@ -226,7 +269,7 @@ func runPrismCases(t *testing.T, cases []contractCase, base string) {
 			t.Parallel()
 			// Prism serves the operation at /link-token: it drops the path of
 			// the spec's servers (/api/mktg/v1) as request() does.
-			req := c.request(t, target{baseURL: base, key: "prism-key"})
+			req := c.request(t, target{baseURL: base, key: "prism-key", prism: true})
 			resp, err := hc.Do(req)
 			require.NoError(t, err)
 			defer resp.Body.Close()
@@ -255,7 +298,21 @@ func (c contractCase) request(t *testing.T, tg target) *http.Request {
 	if c.RawBody != nil {
 		body = []byte(*c.RawBody)
 	}
-	req, err := http.NewRequest(http.MethodPost, tg.baseURL+"/link-token", bytes.NewReader(body))
+	method, path := c.Method, c.Path
+	if path == "" {
+		method, path = http.MethodPost, "/link-token"
+	}
+	if method == "" {
+		method = http.MethodGet
+	}
+	if strings.Contains(path, "{public_token}") {
+		path = strings.ReplaceAll(path, "{public_token}", url.PathEscape(c.publicToken(t, tg)))
+	}
+	var rd io.Reader
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, tg.baseURL+path, rd)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tg.key)
@@ -267,6 +324,32 @@ func (c contractCase) request(t *testing.T, tg target) *http.Request {
 		}
 	}
 	return req
+}
+
+// publicToken is the public token a case sends: for "issued" and
+// "exchanged", one the target issued for a fresh link token (exchanged once
+// already for "exchanged"); Prism keeps no state, so any token will do.
+func (c contractCase) publicToken(t *testing.T, tg target) string {
+	t.Helper()
+	if c.PublicToken != "issued" && c.PublicToken != "exchanged" {
+		return c.PublicToken
+	}
+	if tg.prism {
+		return "prism-public-token"
+	}
+	require.NotNil(t, tg.complete, "this target cannot complete a link")
+	cl, err := client.New(tg.key, client.WithBaseURL(tg.baseURL))
+	require.NoError(t, err)
+	lt, err := cl.CreateLinkToken(context.Background(), client.LinkTokenRequest{EndUserEmailAddress: "ada@example.com",
+		EndUserOrganizationName: "Acme", EndUserOriginID: "42", Categories: []client.Category{client.CategoryHRIS}})
+	require.NoError(t, err)
+	public, err := tg.complete(lt.LinkToken)
+	require.NoError(t, err)
+	if c.PublicToken == "exchanged" {
+		_, err := cl.ExchangePublicToken(context.Background(), public)
+		require.NoError(t, err)
+	}
+	return public
 }
 
 // TestContractSuiteKeepsSecrets: the suite never prints a success body (it

@@ -2,7 +2,6 @@ package webhook_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"

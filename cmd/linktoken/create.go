@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mergelink/linktoken/client"
-	"github.com/mergelink/linktoken/contracttest"
 	"github.com/mergelink/linktoken/internal/shared"
 )
 
@@ -80,13 +78,10 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	var (
 		req        client.LinkTokenRequest
 		categories categoryList
-		region     = fs.String("region", "", "the Merge `region`: "+shared.JoinValues(client.RegionValues())+" (default: $"+envRegion+", else us)")
 		language   = fs.String("language", "", "the `language` Merge Link is shown in, in any case: "+shared.JoinValues(client.LanguageValues()))
 		scopesFile = fs.String("scopes", "", "a JSON `file` of category_common_model_scopes (see above)")
-		baseURL    = fs.String("base-url", "", "send to this base `URL` (a proxy, a staging host) instead of the region's")
-		timeout    = fs.Duration("timeout", defaultTimeout, "give up after this long, retries included")
 		asJSON     = fs.Bool("json", false, "print the whole response as JSON")
-		useMock    = fs.Bool("mock", false, "run against the spec-validating mock, in-process on a loopback port (no key, no network)")
+		conn       = addConnectionFlags(fs, "run against the spec-validating mock, in-process on a loopback port (no key, no network)")
 	)
 	fs.StringVar(&req.EndUserEmailAddress, "email", "", "the end user's email address (required)")
 	fs.StringVar(&req.EndUserOrganizationName, "org", "", "the end user's organization (required)")
@@ -98,9 +93,6 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	fs.BoolVar(&req.HideAdminMagicLink, "hide-admin-magic-link", false, "hide the Magic Link on the Admin Needed screen")
 	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
-	}
-	if *timeout <= 0 {
-		return cmd.usageError(stderr, "-timeout: must be more than 0, got %s", *timeout)
 	}
 	req.Categories = categories
 	if *language != "" {
@@ -118,51 +110,16 @@ func runCreate(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		return reportInvalid(stderr, cmd, err)
 	}
 
-	opts := []client.Option{client.WithUserAgent("linktoken-cli")}
-	regionName, regionFrom := *region, "-region"
-	if regionName == "" {
-		regionName, regionFrom = getenv(envRegion), envRegion
+	c, key, _, stop, code, ok := conn.connect(cmd, stderr, getenv)
+	if !ok {
+		return code
 	}
-	if regionName != "" {
-		r, err := client.ParseRegion(regionName)
-		if err != nil {
-			return cmd.usageError(stderr, "%s: %s", regionFrom, optionReason(err))
-		}
-		opts = append(opts, client.WithRegion(r))
-	}
-	if *baseURL != "" {
-		opt := client.WithBaseURL(*baseURL)
-		// Check the URL alone, so that its error names the flag.
-		if _, err := client.New(mockKey, opt); err != nil {
-			return cmd.usageError(stderr, "-base-url: %s", optionReason(err))
-		}
-		opts = append(opts, opt)
-	}
-	key := getenv(envAPIKey)
-	if *useMock {
-		url, stop, err := startMock()
-		if err != nil {
-			fmt.Fprintf(stderr, "linktoken: start the mock: %v\n", err)
-			return exitError
-		}
-		defer stop()
-		opts = append(opts, client.WithBaseURL(url))
-		key = mockKey
-	}
-	if strings.TrimSpace(key) == "" {
-		fmt.Fprintf(stderr, "linktoken: set %s to your Merge production API key (or use -mock)\n", envAPIKey)
-		return exitUsage
-	}
-	c, err := client.New(key, opts...)
-	if err != nil {
-		fmt.Fprintln(stderr, shared.Printable(err.Error()))
-		return exitUsage
-	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *conn.timeout)
 	defer cancel()
 	tok, err := c.CreateLinkToken(ctx, req)
 	if err != nil {
-		return reportError(stderr, cmd, err)
+		return reportError(stderr, cmd, "create link token", err)
 	}
 	if req.ShouldCreateMagicLinkURL && tok.MagicLinkURL == "" {
 		fmt.Fprintln(stderr, "linktoken: asked for a Magic Link (-magic-link), and the response has no magic_link_url")
@@ -211,11 +168,12 @@ func reportInvalid(stderr io.Writer, cmd *command, err error) int {
 	return exitUsage
 }
 
-// reportError prints an error of CreateLinkToken and returns the exit code.
+// reportError prints an error of a call (op names it) and returns the exit
+// code.
 // An API error is a short block: the error line, then the status, the
 // request id, the reason and each problem once. Everything the server
 // wrote goes through shared.Printable.
-func reportError(stderr io.Writer, cmd *command, err error) int {
+func reportError(stderr io.Writer, cmd *command, op string, err error) int {
 	var verr *client.ValidationError
 	if errors.As(err, &verr) {
 		return reportInvalid(stderr, cmd, err)
@@ -225,7 +183,7 @@ func reportError(stderr io.Writer, cmd *command, err error) int {
 		fmt.Fprintln(stderr, shared.Printable(err.Error()))
 		return exitError
 	}
-	line := "linktoken: create link token failed"
+	line := "linktoken: " + op + " failed"
 	if apiErr.Attempts > 1 {
 		line += " after " + strconv.Itoa(apiErr.Attempts) + " attempts"
 	}
@@ -301,20 +259,4 @@ func scopesProblem(err error) string {
 		return "unknown member " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " (see linktoken create -h)"
 	}
 	return err.Error()
-}
-
-// startMock serves the contract suite's mock on a loopback port, with the
-// same limits as `linktoken mock`.
-func startMock() (url string, stop func(), err error) {
-	mock, err := contracttest.NewMock()
-	if err != nil {
-		return "", nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := defaultLimits.newServer(mock, 0)
-	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }

@@ -1,8 +1,10 @@
 // Command linktoken creates Merge link tokens and Magic Link URLs from the
-// command line, and serves the contract suite's spec-validating mock.
+// command line, exchanges public tokens for account tokens, and serves the
+// contract suite's spec-validating mock.
 //
 //	linktoken create -mock -email ada@example.com -org Acme -origin-id 42 -category hris
 //	MERGE_API_KEY=... linktoken create -region eu -email ada@example.com -org Acme -origin-id 42 -category hris,ats -magic-link -expiry 10080
+//	printf '%s\n' "$PUBLIC_TOKEN" | MERGE_API_KEY=... linktoken exchange
 //	linktoken mock -addr 127.0.0.1:4010
 //	linktoken version
 //
@@ -34,10 +36,11 @@ const usage = `linktoken creates Merge link tokens, and serves a mock of the end
 
 Usage:
   linktoken create [flags]   create a link token (key from MERGE_API_KEY)
+  linktoken exchange [flags] exchange a public token (on stdin) for the account token
   linktoken mock [flags]     serve the spec-validating mock until interrupted
   linktoken version          print the version of linktoken and of Go
 
-Run "linktoken create -h" or "linktoken mock -h" for their flags.
+Run "linktoken <command> -h" for its flags.
 
 Example, with no account and no network:
   linktoken create -mock -email ada@example.com -org Acme -origin-id 42 -category hris
@@ -45,13 +48,13 @@ Example, with no account and no network:
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
 
 // run is the whole program; getenv reads the environment.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -59,8 +62,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "create":
 		return runCreate(ctx, args[1:], stdout, stderr, getenv)
+	case "exchange":
+		return runExchange(ctx, args[1:], stdin, stdout, stderr, getenv)
 	case "mock":
-		return runMock(ctx, args[1:], stdout, stderr, defaultLimits)
+		return runMock(ctx, args[1:], stdout, stderr, getenv, defaultLimits)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -41,7 +41,7 @@ func env(vars map[string]string) func(string) string {
 func runCLI(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), args, &out, &errOut, env(vars))
+	code := run(context.Background(), args, strings.NewReader(""), &out, &errOut, env(vars))
 	return code, out.String(), errOut.String()
 }
 

@@ -65,23 +65,32 @@ func (l serverLimits) newServer(h http.Handler, latency time.Duration) *http.Ser
 
 const mockHelp = `Usage: linktoken mock [flags]
 
-Serves the spec-validating mock of POST /link-token until interrupted, logging
-one line per request on stderr (never the key, the email or any body value).
+Serves the spec-validating mock of Merge's Link API until interrupted, logging
+one line per request on stderr (never the key, the email, a token or any body
+value). It plays the whole flow, so a service in any language can test it:
+POST /link-token issues a link token; POST /_mock/complete-link with
+{"link_token": "..."} stands in for the end user finishing Merge Link and
+answers {"public_token": "..."}; GET /account-token/{public_token} exchanges
+it, once.
 
 Example:
   linktoken mock -addr 127.0.0.1:4010
   curl -s -X POST http://127.0.0.1:4010/link-token -H 'Authorization: Bearer any' \
       -H 'Content-Type: application/json' \
       -d '{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}'
+  curl -s -X POST http://127.0.0.1:4010/_mock/complete-link -d '{"link_token":"<link_token>"}'
+  curl -s http://127.0.0.1:4010/account-token/<public_token> -H 'Authorization: Bearer any'
 
 Flags:
 `
 
 // runMock serves the mock until ctx is done (SIGINT or SIGTERM in main).
-func runMock(ctx context.Context, args []string, stdout, stderr io.Writer, limits serverLimits) int {
+func runMock(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, limits serverLimits) int {
 	cmd := newCommand("mock", "mock [flags]", mockHelp)
 	addr := cmd.flags.String("addr", defaultMockAddr, "`host:port` to listen on (loopback unless you say otherwise; port 0 picks a free one)")
 	latency := cmd.flags.Duration("latency", 0, "delay every answer by this much")
+	webhookURL := cmd.flags.String("webhook-url", "", "deliver the signed linked-account webhook to this `URL` when a link completes")
+	webhookKeyEnv := cmd.flags.String("webhook-key-env", "MERGE_WEBHOOK_KEY", "the environment `variable` holding the webhook signature key (with -webhook-url)")
 	if code, ok := cmd.parse(args, stdout, stderr); !ok {
 		return code
 	}
@@ -92,7 +101,15 @@ func runMock(ctx context.Context, args []string, stdout, stderr io.Writer, limit
 		return cmd.usageError(stderr, "-latency: must not be negative, got %s", *latency)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	mock, err := contracttest.NewMock(contracttest.WithLogger(logger), contracttest.WithLatency(*latency))
+	opts := []contracttest.Option{contracttest.WithLogger(logger), contracttest.WithLatency(*latency)}
+	if *webhookURL != "" {
+		key := getenv(*webhookKeyEnv)
+		if key == "" {
+			return cmd.usageError(stderr, "-webhook-url: set %s to the webhook signature key", *webhookKeyEnv)
+		}
+		opts = append(opts, contracttest.WithWebhook(*webhookURL, key))
+	}
+	mock, err := contracttest.NewMock(opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "linktoken: mock: %v\n", err)
 		return exitError

@@ -63,7 +63,7 @@ func startMockCommand(t *testing.T, limits serverLimits, args ...string) *runnin
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &runningMock{log: &syncBuffer{}, stop: cancel, done: make(chan int, 1)}
 	go func() {
-		m.done <- runMock(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, m.log, limits)
+		m.done <- runMock(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), io.Discard, m.log, env(nil), limits)
 	}()
 	t.Cleanup(func() {
 		cancel()
