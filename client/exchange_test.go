@@ -31,25 +31,25 @@ const accountBody = `{"account_token":"` + hAccount + `","id":"acc-1","integrati
 // exchangeWith calls ExchangePublicToken with hPublic against a server
 // whose handler is h, and returns the result, the error, how many requests
 // the server read and the log.
-func exchangeWith(t *testing.T, h http.HandlerFunc, opts ...client.Option) (*client.AccountToken, error, int, string) {
+func exchangeWith(t *testing.T, h http.HandlerFunc, opts ...client.Option) (tok *client.AccountToken, n int, logs string, err error) {
 	t.Helper()
-	var n atomic.Int32
+	var requests atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+		requests.Add(1)
 		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	var logs syncWriter
+	var sink syncWriter
 	var buf strings.Builder
-	logs.w = &buf
+	sink.w = &buf
 	var clock recorder
-	c, err := client.New(hKey, append([]client.Option{client.WithBaseURL(srv.URL), clock.option(),
-		client.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, opts...)...)
-	require.NoError(t, err)
+	c, cerr := client.New(hKey, append([]client.Option{client.WithBaseURL(srv.URL), clock.option(),
+		client.WithLogger(slog.New(slog.NewTextHandler(&sink, &slog.HandlerOptions{Level: slog.LevelDebug})))}, opts...)...)
+	require.NoError(t, cerr)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	tok, err := c.ExchangePublicToken(ctx, hPublic)
-	return tok, err, int(n.Load()), buf.String()
+	tok, err = c.ExchangePublicToken(ctx, hPublic)
+	return tok, int(requests.Load()), buf.String(), err
 }
 
 // TestExchangePublicToken: the request the generated client builds (GET to
@@ -57,7 +57,7 @@ func exchangeWith(t *testing.T, h http.HandlerFunc, opts ...client.Option) (*cli
 func TestExchangePublicToken(t *testing.T) {
 	t.Parallel()
 	var got *http.Request
-	tok, err, n, _ := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
+	tok, n, _, err := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
 		got = r
 		writeJSON(w, 200, accountBody)
 	})
@@ -170,7 +170,7 @@ func TestExchangeSecretsNeverShow(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tok, err, _, logs := exchangeWith(t, tc.handler)
+			tok, _, logs, err := exchangeWith(t, tc.handler)
 			require.Error(t, err)
 			assert.Nil(t, tok)
 			var apiErr *client.APIError
@@ -227,7 +227,7 @@ func TestExchangeRetries(t *testing.T) {
 	t.Run("503 then 200", func(t *testing.T) {
 		t.Parallel()
 		var n atomic.Int32
-		tok, err, requests, _ := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
+		tok, requests, _, err := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
 			if n.Add(1) == 1 {
 				writeJSON(w, 503, `{}`)
 				return
@@ -241,7 +241,7 @@ func TestExchangeRetries(t *testing.T) {
 	t.Run("502 then 404: the first may have consumed the token", func(t *testing.T) {
 		t.Parallel()
 		var n atomic.Int32
-		_, err, requests, _ := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
+		_, requests, _, err := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
 			if n.Add(1) == 1 {
 				writeJSON(w, 502, `{}`)
 				return
@@ -256,7 +256,7 @@ func TestExchangeRetries(t *testing.T) {
 	})
 	t.Run("404 alone says nothing more", func(t *testing.T) {
 		t.Parallel()
-		_, err, requests, _ := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 404, `{"detail":"Not found."}`) })
+		_, requests, _, err := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 404, `{"detail":"Not found."}`) })
 		var apiErr *client.APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 1, requests)
@@ -264,7 +264,7 @@ func TestExchangeRetries(t *testing.T) {
 	})
 	t.Run("hang up after reading the request: one attempt", func(t *testing.T) {
 		t.Parallel()
-		_, err, requests, _ := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
+		_, requests, _, err := exchangeWith(t, func(w http.ResponseWriter, r *http.Request) {
 			conn, _, _ := http.NewResponseController(w).Hijack()
 			_ = conn.Close()
 		})

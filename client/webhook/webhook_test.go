@@ -72,13 +72,6 @@ func TestVerify(t *testing.T) {
 	assert.NotEqual(t, reencoded, reordered, "the re-encoded body is another byte string")
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // TestHandler: each hostile request gets its documented status, and the
 // caller's function is called only for a verified, well-formed webhook.
 func TestHandler(t *testing.T) {
