@@ -38,6 +38,11 @@ var roundTripTypes = map[string]func() any{
 	"Error":                   func() any { return new(gen.Error) },
 	"ErrorValidationProblem":  func() any { return new(gen.ErrorValidationProblem) },
 	"ValidationProblemSource": func() any { return new(gen.ValidationProblemSource) },
+	"AccountToken":            func() any { return new(gen.AccountToken) },
+	"AccountIntegration":      func() any { return new(gen.AccountIntegration) },
+	"LinkedAccountWebhook":    func() any { return new(gen.LinkedAccountWebhook) },
+	"WebhookHook":             func() any { return new(gen.WebhookHook) },
+	"WebhookLinkedAccount":    func() any { return new(gen.WebhookLinkedAccount) },
 }
 
 // roundTripSamples is how many generated values each schema's round trip
@@ -110,6 +115,34 @@ var acceptedLosses = []acceptedLoss{
 	{"ErrorValidationProblem", "", lossUnknown, "decoded only; unknown response fields are ignored"},
 	{"ErrorValidationProblem", "/source", lossZero, `decoded only; a source whose pointer is "" (the whole body) reads as no source`},
 	{"ValidationProblemSource", "", lossUnknown, "decoded only; unknown response fields are ignored"},
+	// The exchange's answer and the webhook's envelope are decoded only
+	// (the mock encodes them with every field it has): unknown members are
+	// ignored, "" and absent read the same, and a null of a nullable field
+	// reads as absent (a nil pointer).
+	{"AccountToken", "", lossUnknown, "decoded only; unknown response fields are ignored"},
+	{"AccountToken", "/id", lossZero, `decoded only; "" and absent both mean Merge sent no id`},
+	{"AccountIntegration", "", lossUnknown, "decoded only; unknown response fields are ignored"},
+	{"AccountIntegration", "/categories", lossZero, "decoded only; [] and absent both mean no category"},
+	{"AccountIntegration", "/color", lossZero, `decoded only; "" and absent both mean no color`},
+	{"AccountIntegration", "/slug", lossZero, `decoded only; "" and absent both mean no slug`},
+	{"AccountIntegration", "/abbreviated_name", lossNull, "decoded only; null reads as absent (nil)"},
+	{"AccountIntegration", "/image", lossNull, "decoded only; null reads as absent (nil)"},
+	{"AccountIntegration", "/square_image", lossNull, "decoded only; null reads as absent (nil)"},
+	{"AccountIntegration", "/webhook_setup_guide_url", lossNull, "decoded only; null reads as absent (nil)"},
+	{"LinkedAccountWebhook", "", lossUnknown, "decoded only; a webhook's unknown members are ignored"},
+	{"WebhookHook", "", lossUnknown, "decoded only; a webhook's unknown members are ignored"},
+	{"WebhookLinkedAccount", "", lossUnknown, "decoded only; a webhook's unknown members are ignored"},
+	{"WebhookHook", "/id", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookHook", "/event", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookHook", "/target", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/id", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/integration", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/integration_slug", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/category", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/end_user_origin_id", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/end_user_organization_name", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/end_user_email_address", lossZero, `decoded only; "" and absent read the same`},
+	{"WebhookLinkedAccount", "/status", lossZero, `decoded only; "" and absent read the same`},
 	// gen.Error's generated MarshalJSON (the schema has
 	// additionalProperties) writes "detail" even when it is empty; the mock
 	// writes its own errorBody for this reason, and the client only decodes.
