@@ -87,9 +87,9 @@ contract: ## Run the contract suite against CONTRACT_BASE_URL (and the mock).
 	@test -n "$$CONTRACT_BASE_URL" || { echo "contract: set CONTRACT_BASE_URL, e.g. http://127.0.0.1:4010 (see README, Contract testing)"; exit 2; }
 	$(GO) test -count=1 -v -run 'TestContract/(mock|server)' ./contracttest
 
-contract-live: ## Run the contract suite against Merge's live API: needs MERGE_API_KEY, optional MERGE_REGION.
+contract-live: ## Run the contract suite against Merge's live API, and measure whether it honours the Idempotency-Key: needs MERGE_API_KEY, optional MERGE_REGION.
 	@test -n "$$MERGE_API_KEY" || { echo "contract-live: set MERGE_API_KEY (and MERGE_REGION: us, eu or apac)"; exit 2; }
-	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live' ./contracttest
+	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live|TestIdempotencyLive' ./contracttest
 
 # Benchmarks: BENCH_ROUNDS rounds of every benchmark, each round running the
 # compared sides (sub-benchmarks impl=...) once each, in forward then reverse

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -50,6 +51,24 @@ type call struct {
 
 	// clean is the call's cleaner, made when an error is built.
 	clean *cleaner
+	// arrived is when the last response arrived.
+	arrived time.Time
+}
+
+// idempotencyKey is the Idempotency-Key of the call: the caller's, or a
+// fresh random one (crypto/rand), which the call then keeps for every
+// attempt and ResponseInfo. The caller's is a secret of the call: it may be
+// derived from personal data.
+func (c *call) idempotencyKey() string {
+	if c.s.idempotencyKey == "" {
+		c.s.idempotencyKey = rand.Text()
+	} else {
+		c.secrets = append(c.secrets, c.s.idempotencyKey)
+	}
+	if c.s.info != nil {
+		c.s.info.IdempotencyKey = c.s.idempotencyKey
+	}
+	return c.s.idempotencyKey
 }
 
 // begin starts a call of op with the client's settings and opts, or refuses
@@ -65,6 +84,9 @@ func (c *Client) begin(ctx context.Context, op *operation, opts []Option, secret
 	cl.s.call = true
 	if err := cl.s.apply(opts); err != nil {
 		return nil, err
+	}
+	if cl.s.resendAfterWrite && cl.s.idempotencyKey == "" {
+		return nil, optionError("WithResendAfterWrite", "needs WithIdempotencyKey in the same call: a resend is safe only under the caller's key")
 	}
 	cl.start = cl.s.clock.now()
 	return cl, nil

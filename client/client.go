@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mergelink/linktoken/gen"
 	"github.com/mergelink/linktoken/internal/shared"
@@ -155,7 +156,10 @@ func (c *Client) LogValue() slog.Value {
 // opCreateLinkToken is POST /link-token.
 var opCreateLinkToken = operation{name: "create link token", method: http.MethodPost, path: "/link-token"}
 
-// CreateLinkToken creates a link token for one end user. It validates req
+// CreateLinkToken creates a link token for one end user. Every call sends an
+// Idempotency-Key (fresh and random, or WithIdempotencyKey's), the same on
+// every attempt, so that where Merge honours the key, a retry cannot create
+// a second token. It validates req
 // against the spec first (link_expiry_mins 0 is sent as 30): a request that
 // breaks a rule returns a *ValidationError and nothing is sent. A response
 // that is not a valid success (anything but a 200 with a LinkToken) returns
@@ -172,8 +176,13 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest, opts
 	if err := prepare(&req); err != nil {
 		return nil, err
 	}
-	resp, err := call.api().CreateLinkToken(ctx, req)
-	return finish(call, resp, err, checkLinkToken)
+	key := call.idempotencyKey()
+	resp, err := call.api().CreateLinkToken(ctx, &gen.CreateLinkTokenParams{IdempotencyKey: &key}, req)
+	tok, err := finish(call, resp, err, checkLinkToken)
+	if tok != nil && call.s.info != nil {
+		call.s.info.ExpiresAt = call.arrived.Add(time.Duration(req.LinkExpiryMins) * time.Minute)
+	}
+	return tok, err
 }
 
 // checkLinkToken is what the spec says of a LinkToken beyond its members'
@@ -206,6 +215,9 @@ func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, op
 	call, err := c.begin(ctx, &opExchangePublicToken, opts, publicToken)
 	if err != nil {
 		return nil, err
+	}
+	if call.s.idempotencyKey != "" || call.s.resendAfterWrite {
+		return nil, optionError("WithIdempotencyKey", "applies to CreateLinkToken, a POST, only")
 	}
 	if err := validatePublicToken(publicToken); err != nil {
 		return nil, err

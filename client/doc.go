@@ -85,7 +85,8 @@
 // and formatting characters (escape sequences, line separators, bidi
 // overrides), has each secret replaced by "[redacted]" (as given and
 // trimmed, in any case under Unicode simple case folding), and is cut (1 KiB
-// per string, 20 problems, 64 KiB of body). JSON escapes in a body that is
+// per string, 20 problems, 64 KiB of JSON body with 4 KiB per string in
+// it, 16 KiB of text body). JSON escapes in a body that is
 // not JSON are shown as written, not decoded; full case mapping (ß and
 // "SS"), Unicode normalization (NFD, NFKC, fullwidth forms) and other
 // encodings are not undone. The package's own words are never scrubbed. A
@@ -115,6 +116,17 @@
 //     EOF, a timeout awaiting the response): Merge may have created the
 //     token, and a second one is not worth the risk; the caller, who knows
 //     whether the end user is still waiting, decides.
+//
+// Every CreateLinkToken sends an Idempotency-Key, a fresh random one (or the
+// caller's, WithIdempotencyKey), the same on every attempt of the call:
+// where Merge honours the key, a retry cannot create a second token. Merge
+// documents the key as a beta for POSTs without naming POST /link-token,
+// and nobody here can verify it does, so the default policy does not rely
+// on it: a request written once is not sent again. With the caller's own
+// key and WithResendAfterWrite, a call also resends after a reset or a
+// timeout once written, with the same key, counted and after the backoff:
+// the caller then takes the risk, for an intent it named, that Merge does
+// not honour the key.
 //
 // net/http never sends a request again by itself: each attempt reaches the
 // transport without a GetBody, so its HTTP/2 side cannot resend a POST after

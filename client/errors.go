@@ -78,9 +78,10 @@ type APIError struct {
 	RequestID string
 	// Problems are Merge's error details, parsed from the body (at most 20).
 	Problems []Problem
-	// Body is the start of a non-2xx response body (at most 64 KiB): a JSON
-	// body re-encoded with its strings cleaned, any other body as cleaned
-	// text. It is empty for a 2xx, whose body may hold a credential.
+	// Body is the start of a non-2xx response body: a JSON body re-encoded
+	// with its strings cleaned (at most 64 KiB, each string at most 4 KiB),
+	// any other body as cleaned text (at most 16 KiB). It is empty for a
+	// 2xx, whose body may hold a credential.
 	Body []byte
 	// Location is where a redirect that was not followed pointed: scheme,
 	// host and path only, or the cleaned header when it is not a URL.

@@ -128,10 +128,9 @@ func TestErrorBody(t *testing.T) {
 		{"text that is not JSON keeps its JSON escapes", `<p>caf\u00e9`, `<p>caf\u00e9`},
 		{"text that is not JSON keeps its surrogate escapes", `<p>\ud83d\ude00 and \ud83d alone`, `<p>\ud83d\ude00 and \ud83d alone`},
 		{"text that is not JSON has its HTML references decoded", `<p>caf&eacute; &#x1F600;`, "<p>café \U0001F600"},
-		{"a re-encoded body that reaches 64 KiB on a value and goes on is cut",
-			`{"detail":"` + long + `","more":"x"}`,
-			(`{"detail":"` + long)[:64<<10-len("…")] + "…"},
-		{"a re-encoded body of exactly 64 KiB is kept", `{"detail":"` + long[1:] + `"}`, `{"detail":"` + long[1:] + `"}`},
+		{"a re-encoded body that reaches 64 KiB and goes on is cut", manyStrings(70 << 10), manyStrings(70 << 10)[:64<<10-len("…")] + "…"},
+		{"a re-encoded body of exactly 64 KiB is kept", manyStrings(64 << 10), manyStrings(64 << 10)},
+		{"each string is cut to 4 KiB", `{"detail":"` + long + `"}`, `{"detail":"` + long[:4<<10-len("…")] + `…"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,6 +140,18 @@ func TestErrorBody(t *testing.T) {
 			assert.LessOrEqual(t, len(apiErr.Body), 64<<10)
 		})
 	}
+}
+
+// manyStrings is a compact JSON object of n bytes whose strings are at most
+// 4 KiB: {"d":["zz…","zz…",…]}.
+func manyStrings(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"d":[`)
+	for b.Len()+len(`"",""]}`)+4000 < n {
+		b.WriteString(`"` + strings.Repeat("z", 4000) + `",`)
+	}
+	b.WriteString(`"` + strings.Repeat("z", n-b.Len()-len(`""]}`)) + `"]}`)
+	return b.String()
 }
 
 // TestErrorLine: Error lists problems until the line passes 4 KiB, then

@@ -43,6 +43,9 @@ var PublicToken = map[string]any{
 	"not":       []any{publicTokenDotSegments[0], publicTokenDotSegments[1]},
 }
 
+// MaxIdempotencyKey is the Idempotency-Key's maxLength.
+const MaxIdempotencyKey = maxIdempotencyKey
+
 // Retry policy and bounds.
 const (
 	MaxRetryAfter  = maxRetryAfter

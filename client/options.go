@@ -36,6 +36,11 @@ type settings struct {
 	maxRetries     int
 	attemptTimeout time.Duration
 
+	// Only a call takes these.
+	idempotencyKey   string
+	resendAfterWrite bool
+	info             *ResponseInfo
+
 	// clock is the retry policy's clock; only this package's tests change
 	// it.
 	clock clock
@@ -59,6 +64,14 @@ func (s *settings) apply(opts []Option) error {
 func clientOnly(option string, s *settings) error {
 	if s.call {
 		return optionError(option, "applies to New, not to one call")
+	}
+	return nil
+}
+
+// callOnly refuses an option given to New that only one call can take.
+func callOnly(option string, s *settings) error {
+	if !s.call {
+		return optionError(option, "applies to one call, not to New")
 	}
 	return nil
 }
@@ -265,4 +278,91 @@ func baseURLProblem(raw string) error {
 		return fmt.Errorf("%s: plain http is allowed only for loopback hosts; use https", shown)
 	}
 	return fmt.Errorf("%s: scheme must be https", shown)
+}
+
+// maxIdempotencyKey bounds an Idempotency-Key: the header's maxLength in
+// the spec.
+const maxIdempotencyKey = 255
+
+// WithIdempotencyKey sends key as the call's Idempotency-Key (one call of
+// CreateLinkToken only), instead of the fresh random key every
+// CreateLinkToken sends: a key tied to an intent (the end user and the
+// purpose, say) makes a double click, or a retry of the whole call after a
+// timeout, get the first link token instead of a second, where Merge
+// honours the key (for 24 hours). Every attempt of the call sends the same
+// key. The key is 1 to 255 printable ASCII characters, with no space at
+// either end; anything else is refused before sending. It may be derived from personal data, so it is
+// never logged, and it is redacted from errors.
+func WithIdempotencyKey(key string) Option {
+	return func(s *settings) error {
+		if err := callOnly("WithIdempotencyKey", s); err != nil {
+			return err
+		}
+		switch {
+		case key == "":
+			return optionError("WithIdempotencyKey", "empty key")
+		case strings.TrimSpace(key) != key:
+			return optionError("WithIdempotencyKey", "the key starts or ends with a space, which HTTP would drop")
+		case len(key) > maxIdempotencyKey:
+			return optionError("WithIdempotencyKey", "the key is %d bytes; at most %d are allowed", len(key), maxIdempotencyKey)
+		}
+		if err := checkHeaderText("the key", key, true); err != nil {
+			return &OptionError{Option: "WithIdempotencyKey", Err: err}
+		}
+		s.idempotencyKey = key
+		return nil
+	}
+}
+
+// WithResendAfterWrite lets the call's retries send the request again after
+// it was written (a reset, or a timeout awaiting the answer, WithAttemptTimeout's
+// included), with the same WithIdempotencyKey, which it requires (one call
+// of CreateLinkToken only). Without it, the client never sends a request
+// again once written, because a second POST may create a second link
+// token; with it, a retry is safe exactly when Merge honours the key on
+// POST /link-token, which Merge documents as a beta without naming the
+// endpoint (see the README's decisions). The retries stay counted
+// (WithMaxRetries) and wait the policy's backoff.
+func WithResendAfterWrite() Option {
+	return func(s *settings) error {
+		if err := callOnly("WithResendAfterWrite", s); err != nil {
+			return err
+		}
+		s.resendAfterWrite = true
+		return nil
+	}
+}
+
+// ResponseInfo is what a call's last response told, beyond its result
+// (WithResponseInfo fills it in, whether the call succeeded or not).
+type ResponseInfo struct {
+	// StatusCode is the last response's status, 0 when none arrived.
+	StatusCode int
+	// RequestID is its X-Request-Id header, cleaned as an APIError's.
+	RequestID string
+	// Attempts is how many requests the call sent, retries included.
+	Attempts int
+	// IdempotencyKey is the Idempotency-Key CreateLinkToken sent (the
+	// caller's, or the fresh random one), "" for other operations.
+	IdempotencyKey string
+	// ExpiresAt is when CreateLinkToken's link token expires: when its 200
+	// arrived, plus link_expiry_mins (30 when 0, as the client sends it);
+	// the zero time for other operations or without a 200.
+	ExpiresAt time.Time
+}
+
+// WithResponseInfo makes one call fill in info with what its last response
+// told: the status, the request id, the attempts, the idempotency key, and
+// when a link token expires. None of it is a secret of the call.
+func WithResponseInfo(info *ResponseInfo) Option {
+	return func(s *settings) error {
+		if err := callOnly("WithResponseInfo", s); err != nil {
+			return err
+		}
+		if info == nil {
+			return optionError("WithResponseInfo", "nil *ResponseInfo")
+		}
+		s.info = info
+		return nil
+	}
 }

@@ -18,6 +18,11 @@ const (
 	maxShownText = 1 << 10
 	// maxErrorBodyBytes bounds APIError.Body.
 	maxErrorBodyBytes = 64 << 10
+	// maxBodyStringBytes bounds each string of a JSON error body, and
+	// maxBodyTextBytes an error body that is not JSON: what is scrubbed in
+	// one piece, whose cost grows with its length times a secret's.
+	maxBodyStringBytes = 4 << 10
+	maxBodyTextBytes   = 16 << 10
 	// maxJSONCleanDepth bounds the nesting of an error body re-encoded for
 	// APIError.Body; a deeper body is kept as text.
 	maxJSONCleanDepth = 64
@@ -68,7 +73,8 @@ func (cl *cleaner) location(resp *http.Response) string {
 
 // body cleans an error body: a JSON body is re-encoded with each key and
 // string cleaned, so an escape such as \u0040 cannot hide a secret; any
-// other body is cleaned as text. Either is cut to maxErrorBodyBytes.
+// other body is cleaned as text. A JSON body is cut to maxErrorBodyBytes,
+// each of its strings to maxBodyStringBytes; text to maxBodyTextBytes.
 func (cl *cleaner) body(raw []byte) []byte {
 	if cl.ctx.Err() != nil {
 		return nil // the call is over: nothing more is cleaned
@@ -76,7 +82,7 @@ func (cl *cleaner) body(raw []byte) []byte {
 	if out, ok := cl.json(raw); ok {
 		return []byte(shared.Truncate(string(out), maxErrorBodyBytes))
 	}
-	return []byte(cl.bounded(string(raw), maxErrorBodyBytes))
+	return []byte(cl.bounded(string(raw), maxBodyTextBytes))
 }
 
 // json re-encodes one JSON value compactly, in its order, with every string
@@ -126,8 +132,8 @@ func (cl *cleaner) json(raw []byte) ([]byte, bool) {
 			out.WriteByte(byte(v))
 			counts, objects = append(counts, 0), append(objects, v == '{')
 		case string:
-			// Only what is left of the bound is kept of this string.
-			_ = enc.Encode(cl.bounded(v, max(16, maxErrorBodyBytes-out.Len())))
+			// At most maxBodyStringBytes, and what is left of the bound.
+			_ = enc.Encode(cl.bounded(v, max(16, min(maxBodyStringBytes, maxErrorBodyBytes-out.Len()))))
 			out.Truncate(out.Len() - 1) // Encode's newline
 		case json.Number:
 			out.WriteString(string(v))

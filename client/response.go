@@ -33,6 +33,7 @@ const (
 // call after a failed attempt, the error is both that attempt's and the
 // context's.
 func finish[T any](c *call, resp *http.Response, err error, check func(*T) string) (*T, error) {
+	defer c.fillInfo()
 	if err != nil {
 		status, class, e := c.failure(err)
 		c.logOutcome(status, class)
@@ -45,6 +46,19 @@ func finish[T any](c *call, resp *http.Response, err error, check func(*T) strin
 		return &v, nil
 	}
 	return nil, c.apiError(resp, reason)
+}
+
+// fillInfo fills in WithResponseInfo's ResponseInfo from the last response.
+func (c *call) fillInfo() {
+	info := c.s.info
+	if info == nil {
+		return
+	}
+	info.Attempts = c.attempts
+	if c.last != nil {
+		info.StatusCode = c.last.StatusCode
+		info.RequestID = c.cleaner().text(c.last.Header.Get(requestIDHeader))
+	}
 }
 
 // success decodes a 200's body into v and reports whether the response is

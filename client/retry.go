@@ -49,6 +49,9 @@ func (c *call) Do(req *http.Request) (*http.Response, error) {
 		c.prev, c.prevErr = c.last, c.lastErr
 		resp, err := c.attempt(req)
 		c.last, c.lastErr = resp, err
+		if resp != nil {
+			c.arrived = c.s.clock.now()
+		}
 		if err != nil && ctx.Err() != nil {
 			return nil, err // the context cut this attempt short
 		}
@@ -88,6 +91,11 @@ func statusOf(resp *http.Response) int {
 func (c *call) retryWait(resp *http.Response, err error, attempt int) (time.Duration, bool, string) {
 	if err != nil {
 		class, safe := safeToResend(err)
+		if !safe && c.s.resendAfterWrite && resendableWithKey(class) {
+			// WithResendAfterWrite: the caller's Idempotency-Key makes a
+			// second request the first one's.
+			safe = true
+		}
 		return c.backoff(attempt), safe, class
 	}
 	if !retryable(resp.StatusCode) || c.tooLarge {
@@ -158,6 +166,8 @@ func safeToResend(err error) (class string, safe bool) {
 	var opErr *net.OpError
 	var netErr net.Error
 	switch {
+	case errors.Is(err, ErrContractBroken):
+		return "contract broken", false
 	case errors.Is(err, context.Canceled):
 		return "canceled", false
 	case errors.Is(err, context.DeadlineExceeded):
@@ -176,6 +186,15 @@ func safeToResend(err error) (class string, safe bool) {
 		return "timeout", false
 	}
 	return "connection", false
+}
+
+// resendableWithKey reports whether a failure of a class may be resent under
+// WithResendAfterWrite: one where the request may have been written (a
+// reset, an EOF, a timeout), and not one that is permanent or the caller's
+// (a certificate, a host that does not exist, a contract check, the
+// context).
+func resendableWithKey(class string) bool {
+	return class == "connection" || class == "timeout"
 }
 
 func isCertificateError(err error) bool {

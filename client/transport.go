@@ -121,6 +121,10 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		resp, err := c.client.sender().transport.RoundTrip(hop)
+		if err != nil && ctx.Err() != nil && req.Context().Err() == nil {
+			// The attempt's own timeout, not the call's deadline.
+			err = &attemptTimeout{c.attemptTimeout(), err}
+		}
 		if err != nil {
 			// As http.Client.Do reports it: the method and URL (a public
 			// token in it is cleaned out of the error), and the cause.
@@ -137,6 +141,18 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 		target = next
 	}
 }
+
+// attemptTimeout is the error of an attempt that its timeout
+// (WithAttemptTimeout, or the HTTP client's) cut short: a timeout, and not
+// the call's context.DeadlineExceeded.
+type attemptTimeout struct {
+	d     time.Duration
+	cause error
+}
+
+func (e *attemptTimeout) Error() string   { return fmt.Sprintf("attempt timed out after %s", e.d) }
+func (e *attemptTimeout) Timeout() bool   { return true }
+func (e *attemptTimeout) Temporary() bool { return false }
 
 // urlErrorOp is "Post" for POST, as net/http writes it.
 func urlErrorOp(method string) string {

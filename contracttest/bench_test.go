@@ -183,7 +183,7 @@ func BenchmarkCall(b *testing.B) {
 			req := benchdata.Typical()
 			ctx := context.Background()
 			return func() {
-				resp, err := c.CreateLinkToken(ctx, req)
+				resp, err := c.CreateLinkToken(ctx, nil, req)
 				if err != nil {
 					b.Fatal(err)
 				}

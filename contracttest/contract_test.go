@@ -47,6 +47,19 @@ type contractCase struct {
 		Present []string `json:"present"` // fields a 200 body must have
 		Absent  []string `json:"absent"`  // fields a 200 body must not have
 	} `json:"expect"`
+	// Then, when set, is a second request sent after the first, with the
+	// same headers (a "{run}" in a header is one value per run of the
+	// suite, the same in both requests), its own body (the first's when
+	// empty), and its own expectations: Same names the members whose values
+	// must equal the first answer's.
+	Then *struct {
+		Body   json.RawMessage  `json:"body"`
+		Prism  *prismDifference `json:"prism"`
+		Expect struct {
+			Status int      `json:"status"`
+			Same   []string `json:"same"`
+		} `json:"expect"`
+	} `json:"then"`
 }
 
 func loadCases(t *testing.T) []contractCase {
@@ -155,6 +168,35 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// runThen sends a case's second request, with the first's headers.
+func (c contractCase) runThen(t *testing.T, hc *http.Client, v *contracttest.Validator, first *http.Request, firstAnswer map[string]json.RawMessage) {
+	t.Helper()
+	body := c.Then.Body
+	if len(body) == 0 {
+		body = c.Body
+	}
+	req, err := http.NewRequest(first.Method, first.URL.String(), bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header = first.Header.Clone()
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.NoError(t, v.ValidateResponse(req, resp), "the second response breaks the spec")
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, c.Then.Expect.Status, resp.StatusCode, "the second request's status; %s", describeBody(resp.StatusCode, raw))
+	var got map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &got))
+	for _, f := range c.Then.Expect.Same {
+		// Compared without showing them: they are credentials.
+		assert.True(t, bytes.Equal(firstAnswer[f], got[f]), "the second answer's %s is not the first's (values not shown)", f)
+	}
+}
+
+// run is one value per run of the suite, for the "{run}" of a case's
+// headers: an Idempotency-Key of one run is never another's.
+var run = strconv.FormatInt(time.Now().UnixNano(), 36)
+
 // completeOver completes a link at the /_mock/complete-link endpoint of a
 // server that is linktoken mock.
 func completeOver(base string) func(string) (string, error) {
@@ -201,6 +243,9 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 			require.Equal(t, c.Expect.Status, resp.StatusCode, "status; %s", describeBody(resp.StatusCode, body))
 			var got map[string]json.RawMessage
 			require.NoError(t, json.Unmarshal(body, &got), "a JSON object")
+			if c.Then != nil {
+				c.runThen(t, hc, v, req, got)
+			}
 			for _, f := range c.Expect.Present {
 				assert.Contains(t, got, f)
 			}
@@ -285,6 +330,25 @@ func runPrismCases(t *testing.T, cases []contractCase, base string) {
 			if accepted(resp.StatusCode) != accepted(c.Expect.Status) {
 				t.Logf("the verdicts differ, as the case declares")
 			}
+			if c.Then == nil {
+				return
+			}
+			thenBody := c.Then.Body
+			if len(thenBody) == 0 {
+				thenBody = c.Body
+			}
+			second, err := http.NewRequest(req.Method, req.URL.String(), bytes.NewReader(thenBody))
+			require.NoError(t, err)
+			second.Header = req.Header.Clone()
+			resp2, err := hc.Do(second)
+			require.NoError(t, err)
+			defer resp2.Body.Close()
+			want = c.Then.Expect.Status
+			if c.Then.Prism != nil {
+				want = c.Then.Prism.Status
+				t.Logf("Prism answers the second request %d where our mock answers %d: %s", c.Then.Prism.Status, c.Then.Expect.Status, c.Then.Prism.Why)
+			}
+			assert.Equal(t, want, resp2.StatusCode, "Prism's status for the second request")
 		})
 	}
 }
@@ -320,7 +384,7 @@ func (c contractCase) request(t *testing.T, tg target) *http.Request {
 		if v == "" {
 			req.Header.Del(k)
 		} else {
-			req.Header.Set(k, v)
+			req.Header.Set(k, strings.ReplaceAll(v, "{run}", run))
 		}
 	}
 	return req
@@ -350,6 +414,45 @@ func (c contractCase) publicToken(t *testing.T, tg target) string {
 		require.NoError(t, err)
 	}
 	return public
+}
+
+// TestIdempotencyLive measures, against Merge's live API, whether it
+// honours the Idempotency-Key on POST /link-token (a beta it documents
+// without naming the endpoint): two creates with one key, and whether the
+// link tokens are equal. It reports the finding (in the log, and in the
+// GitHub step summary when there is one) rather than failing on it; it
+// fails when a create fails.
+func TestIdempotencyLive(t *testing.T) {
+	key := os.Getenv("MERGE_API_KEY")
+	if key == "" || os.Getenv("CONTRACT_BASE_URL") != "" {
+		t.Skip("set MERGE_API_KEY (and MERGE_REGION) to measure whether Merge honours the Idempotency-Key: make contract-live")
+	}
+	region := client.RegionUS
+	if v := os.Getenv("MERGE_REGION"); v != "" {
+		var err error
+		region, err = client.ParseRegion(v)
+		require.NoError(t, err)
+	}
+	c, err := client.New(key, client.WithRegion(region))
+	require.NoError(t, err)
+	req := client.LinkTokenRequest{EndUserEmailAddress: "contract-test@example.com", EndUserOrganizationName: "linktoken contract suite",
+		EndUserOriginID: "linktoken-idempotency-" + run, Categories: []client.Category{client.CategoryHRIS}}
+	idem := client.WithIdempotencyKey("linktoken-idempotency-" + run)
+	first, err := c.CreateLinkToken(context.Background(), req, idem)
+	require.NoError(t, err)
+	second, err := c.CreateLinkToken(context.Background(), req, idem)
+	require.NoError(t, err)
+	finding := fmt.Sprintf("%s: Merge (%s) honours the Idempotency-Key on POST /link-token: %v (two creates with one key got %s)",
+		time.Now().UTC().Format("2006-01-02"), region, first.LinkToken == second.LinkToken,
+		map[bool]string{true: "one link token", false: "two link tokens"}[first.LinkToken == second.LinkToken])
+	t.Log(finding)
+	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		require.NoError(t, err)
+		defer f.Close()
+		_, err = fmt.Fprintln(f, "- "+finding)
+		require.NoError(t, err)
+	}
 }
 
 // TestContractSuiteKeepsSecrets: the suite never prints a success body (it

@@ -92,7 +92,7 @@ func newLinkFlow(t *testing.T, opts ...contracttest.Option) *linkFlow {
 	require.NoError(t, err)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
-	c, err := client.New("key", client.WithBaseURL(srv.URL), client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
+	c, err := client.New("sk-flow-test-0123", client.WithBaseURL(srv.URL), client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
 	require.NoError(t, err)
 	return &linkFlow{m, srv, c}
 }

@@ -285,7 +285,7 @@ func TestWireCheck(t *testing.T) {
 		if req.LinkExpiryMins == 0 {
 			req.LinkExpiryMins = 30 // the generated client sends what it is given
 		}
-		resp, err := raw.CreateLinkToken(context.Background(), req)
+		resp, err := raw.CreateLinkToken(context.Background(), nil, req)
 		require.NoError(t, err, "generated client, request #%d", i)
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		resp.Body.Close()

@@ -32,3 +32,20 @@ func TestLinksAreBounded(t *testing.T) {
 	_, err = ls.complete("d", now)
 	assert.NoError(t, err)
 }
+
+// TestIdempotencyIsBounded: past its bound, the mock forgets its oldest
+// keys.
+func TestIdempotencyIsBounded(t *testing.T) {
+	t.Parallel()
+	id := newIdempotency()
+	id.max = 2
+	now := time.Now()
+	for _, k := range []string{"a", "b", "c"} {
+		a, first, _ := id.claim(k, []byte(k), now)
+		require.True(t, first)
+		a.fill(200, k)
+	}
+	assert.Len(t, id.entries, 2)
+	_, first, _ := id.claim("a", []byte("other body"), now)
+	assert.True(t, first, "the oldest key is forgotten: a new first use, not a conflict")
+}

@@ -63,8 +63,10 @@ type Mock struct {
 	// answers its valid requests.
 	answers map[string]func(*http.Request, []byte) (int, any)
 	now     func() time.Time
-	// links is the mock's memory of the Link flow.
+	// links is the mock's memory of the Link flow, idempotency its
+	// memory of Idempotency-Keys.
 	links                  *links
+	idempotency            *idempotency
 	webhookURL, webhookKey string
 	webhookClient          *http.Client
 
@@ -85,7 +87,14 @@ type Mock struct {
 //     violations were found;
 //   - a valid POST /link-token: 200 with a fresh opaque link_token,
 //     integration_name when integration was given, and magic_link_url only
-//     when should_create_magic_link_url is true.
+//     when should_create_magic_link_url is true; with an Idempotency-Key, as
+//     Merge documents it: the same key and body get the first answer again
+//     (a request that arrives while the first is answered waits for it),
+//     the same key with another body a 400 naming the header, for 24 hours
+//     of the mock's clock (WithClock), at most 10,000 keys kept;
+//   - a valid GET /account-token/{public_token}: 200 with an account token,
+//     once per public token CompleteLink made, then 404, as for a public
+//     token it did not make or that expired.
 //
 // A request whose body cannot be read whole is answered 400, and one whose
 // client has gone is not answered. Other paths get 404 and other methods
@@ -106,7 +115,7 @@ func NewMock(opts ...Option) (*Mock, error) {
 		return nil, errors.New("contracttest: NewMock: WithWebhook needs a signature key")
 	}
 	m := &Mock{validator: o.validator, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{},
-		now: o.clock, links: newLinks(), webhookURL: o.webhook.url, webhookKey: o.webhook.key,
+		now: o.clock, links: newLinks(), idempotency: newIdempotency(), webhookURL: o.webhook.url, webhookKey: o.webhook.key,
 		webhookClient: &http.Client{Timeout: webhookTimeout}}
 	if m.now == nil {
 		m.now = time.Now
@@ -300,12 +309,16 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		ex.status, ex.fields = writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
 		return
 	}
-	status, answer := m.answers[route.path](r, body)
-	if e, ok := answer.(errorBody); ok {
+	answer := m.answers[route.path]
+	if route.method == http.MethodPost {
+		answer = func(r *http.Request, body []byte) (int, any) { return m.idempotent(r, body, m.answers[route.path]) }
+	}
+	status, out := answer(r, body)
+	if e, ok := out.(errorBody); ok {
 		ex.status = writeError(w, status, e)
 		return
 	}
-	writeJSON(w, status, answer)
+	writeJSON(w, status, out)
 	ex.status = status
 }
 

@@ -96,8 +96,10 @@ type route struct {
 	path     string
 	segments []string
 	op       *openapi3.Operation
-	// params are the operation's path parameters, by name.
-	params map[string]*openapi3.Parameter
+	// params are the operation's path parameters, by name; headers its
+	// header parameters.
+	params  map[string]*openapi3.Parameter
+	headers []*openapi3.Parameter
 	// bearer is true when the operation requires an http bearer scheme.
 	bearer bool
 	// withoutNot is the request body's schema without its not:
@@ -133,8 +135,12 @@ func newRoute(doc *openapi3.T, method, path string, item *openapi3.PathItem, op 
 	r := &route{method: method, path: path, segments: strings.Split(strings.Trim(path, "/"), "/"), op: op, params: map[string]*openapi3.Parameter{}}
 	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, p := range params {
-			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInPath {
+			switch {
+			case p == nil || p.Value == nil:
+			case p.Value.In == openapi3.ParameterInPath:
 				r.params[p.Value.Name] = p.Value
+			case p.Value.In == openapi3.ParameterInHeader:
+				r.headers = append(r.headers, p.Value)
 			}
 		}
 	}
@@ -255,6 +261,24 @@ func (r *route) requestViolations(h http.Header, params map[string]string, body 
 			collectRules(err, &rules)
 			for _, rule := range rules {
 				l.Add(Violation{In: "path", Rule: rule, Message: "path parameter " + name + " breaks its schema's " + rule})
+			}
+		}
+	}
+	for _, p := range r.headers {
+		values, ok := h[http.CanonicalHeaderKey(p.Name)]
+		switch {
+		case !ok || len(values) == 0:
+			if p.Required {
+				l.Add(Violation{In: "header", Rule: "required", Message: "header " + p.Name + " is required"})
+			}
+		case p.Schema != nil && p.Schema.Value != nil:
+			if err := p.Schema.Value.VisitJSON(values[0], openapi3.MultiErrors()); err != nil {
+				// The value is not quoted: it may be derived from personal data.
+				var rules []string
+				collectRules(err, &rules)
+				for _, rule := range rules {
+					l.Add(Violation{In: "header", Rule: rule, Message: "header " + p.Name + " breaks its schema's " + rule})
+				}
 			}
 		}
 	}

@@ -701,6 +701,16 @@ type TooManyRequests = Error
 // `errors` and `warnings`.
 type Unauthorized = Error
 
+// CreateLinkTokenParams defines parameters for CreateLinkToken.
+type CreateLinkTokenParams struct {
+	// IdempotencyKey A key that ties requests to one intent: Merge processes the first
+	// request with a key, and answers a later one with the same key and the
+	// same body with the first answer, for 24 hours. The same key with
+	// another body is answered 400. Any sufficiently unique string; a UUID
+	// is recommended.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // CreateLinkTokenJSONRequestBody defines body for CreateLinkToken for application/json ContentType.
 type CreateLinkTokenJSONRequestBody = LinkTokenRequest
 
@@ -894,7 +904,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-	CreateLinkTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateLinkTokenWithBody(ctx context.Context, params *CreateLinkTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateLinkToken Create a link token
 	//
@@ -905,7 +915,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-	CreateLinkToken(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateLinkToken(ctx context.Context, params *CreateLinkTokenParams, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // ExchangePublicToken Exchange a public token for the account token
@@ -938,8 +948,8 @@ func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, re
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-func (c *Client) CreateLinkTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateLinkTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateLinkTokenWithBody(ctx context.Context, params *CreateLinkTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLinkTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -959,8 +969,8 @@ func (c *Client) CreateLinkTokenWithBody(ctx context.Context, contentType string
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /link-token (the `CreateLinkToken` operationId).
-func (c *Client) CreateLinkToken(ctx context.Context, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateLinkTokenRequest(c.Server, body)
+func (c *Client) CreateLinkToken(ctx context.Context, params *CreateLinkTokenParams, body CreateLinkTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateLinkTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1003,18 +1013,18 @@ func NewExchangePublicTokenRequest(server string, publicToken string) (*http.Req
 }
 
 // NewCreateLinkTokenRequest calls the generic CreateLinkToken builder with application/json body
-func NewCreateLinkTokenRequest(server string, body CreateLinkTokenJSONRequestBody) (*http.Request, error) {
+func NewCreateLinkTokenRequest(server string, params *CreateLinkTokenParams, body CreateLinkTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateLinkTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateLinkTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateLinkTokenRequestWithBody constructs an http.Request for the CreateLinkToken method, with any body, and a specified content type
-func NewCreateLinkTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateLinkTokenRequestWithBody(server string, params *CreateLinkTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1038,6 +1048,18 @@ func NewCreateLinkTokenRequestWithBody(server string, contentType string, body i
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0 = *params.IdempotencyKey
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
