@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,10 +20,7 @@ import (
 func TestAllowList(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ours, err := os.ReadFile("testdata/ours.yaml")
-	require.NoError(t, err)
-	base := filepath.Join(dir, "base.yaml")
-	require.NoError(t, os.WriteFile(base, []byte(strings.Replace(string(ours), "enum: [hris, ats]", "enum: [hris, ats, crm, knowledgebase]", 1)), 0o600))
+	base := baseWithCategories(t, dir, "hris, ats, crm, knowledgebase")
 
 	const (
 		ackKnowledgebase = "request-property-enum-value-removed POST /link-token knowledgebase categories/items -- Merge dropped the category\n"
@@ -140,10 +138,11 @@ func TestAllowEntryFields(t *testing.T) {
 			t.Parallel()
 			key := formatKey(tc.fields)
 			assert.Equal(t, tc.want, key)
-			fields, reason, err := parseAllowLine(key + " -- why")
+			fields, reason, until, err := parseAllowLine(key + " -- why")
 			require.NoError(t, err)
 			assert.Equal(t, tc.fields, fields)
 			assert.Equal(t, "why", reason)
+			assert.Empty(t, until)
 		})
 	}
 }
@@ -180,10 +179,7 @@ func TestArgString(t *testing.T) {
 func TestAllowReasonIsPrintedClean(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ours, err := os.ReadFile("testdata/ours.yaml")
-	require.NoError(t, err)
-	base := filepath.Join(dir, "base.yaml")
-	require.NoError(t, os.WriteFile(base, []byte(strings.Replace(string(ours), "enum: [hris, ats]", "enum: [hris, ats, crm]", 1)), 0o600))
+	base := baseWithCategories(t, dir, "hris, ats, crm")
 	const entry = "request-property-enum-value-removed POST /link-token crm categories/items -- "
 	cases := []struct {
 		name, reason, printed string
@@ -213,6 +209,134 @@ func TestAllowReasonIsPrintedClean(t *testing.T) {
 			require.NoError(t, json.Unmarshal([]byte(out), &r))
 			require.Len(t, r.Acknowledged, 1)
 			assert.Equal(t, tc.printed, r.Acknowledged[0].Reason, "the JSON report must give the reason cleaned too")
+		})
+	}
+}
+
+func runCmdAt(now time.Time, args ...string) (int, string, string) {
+	var out, errOut strings.Builder
+	code := runAt(now, args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestAllowExpiry runs the removal of crm with an entry that acknowledges
+// it until a date, on a fixed clock: the entry works up to and including
+// its day (UTC), and from the next day on it is reported, with its line and
+// date, and fails under -strict.
+func TestAllowExpiry(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	base := baseWithCategories(t, dir, "hris, ats, crm")
+	const (
+		key   = "request-property-enum-value-removed POST /link-token crm categories/items"
+		entry = "# a comment first\n" + key + " -- no CRM customers yet (until 2027-03-31)\n"
+	)
+	day := func(s string) time.Time {
+		t.Helper()
+		d, err := time.Parse(time.RFC3339, s)
+		require.NoError(t, err)
+		return d
+	}
+	cases := []struct {
+		name   string
+		now    time.Time
+		strict bool
+		code   int
+		want   []string // in stdout
+		gh     string   // the annotation -format github prints for the entry, "" for none
+	}{
+		{"the day before", day("2027-03-30T12:00:00Z"), true, exitOK,
+			[]string{"0 breaking, 0 warning, 0 informational, 1 acknowledged\n", "acknowledged: no CRM customers yet (until 2027-03-31)\n"}, ""},
+		{"its last day", day("2027-03-31T23:59:59Z"), true, exitOK,
+			[]string{"1 acknowledged\n", "acknowledged: no CRM customers yet (until 2027-03-31)\n"}, ""},
+		{"the next day, strict", day("2027-04-01T00:00:00Z"), true, exitChanges,
+			[]string{"1 acknowledged, 1 expired allow entries\n", "acknowledged: no CRM customers yet (until 2027-03-31: expired)\n",
+				"expired allow entries (renew the date with a reason, or fix what breaks):\n  ALLOW:2: expired: its date, 2027-03-31, has passed: " + key + "\n"},
+			"::error file=ALLOW,line=2,title=specdiff breaking%3A expired allow entry::expired: its date, 2027-03-31, has passed: " + key + "\n"},
+		{"the next day, not strict: reported only", day("2027-04-01T00:00:00Z"), false, exitOK,
+			[]string{"1 expired allow entries\n", "ALLOW:2: expired: its date, 2027-03-31, has passed"},
+			"::warning file=ALLOW,line=2,title=specdiff breaking%3A expired allow entry::expired: its date, 2027-03-31, has passed: " + key + "\n"},
+		{"the next day in UTC, still its day in New York", day("2027-03-31T23:30:00-05:00"), true, exitChanges,
+			[]string{"1 expired allow entries\n"}, "::error file=ALLOW,line=2,"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			allow := filepath.Join(dir, fmt.Sprintf("allow%d.txt", i))
+			require.NoError(t, os.WriteFile(allow, []byte(entry), 0o600))
+			args := []string{"breaking", "-base", base, "-head", "testdata/ours.yaml", "-allow", allow}
+			if tc.strict {
+				args = append(args, "-strict")
+			}
+			code, out, errOut := runCmdAt(tc.now, args...)
+			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
+			for _, w := range tc.want {
+				assert.Contains(t, out, strings.ReplaceAll(w, "ALLOW", allow))
+			}
+
+			code, out, _ = runCmdAt(tc.now, append(args, "-format", "json")...)
+			assert.Equal(t, tc.code, code)
+			var r report
+			require.NoError(t, json.Unmarshal([]byte(out), &r))
+			require.Len(t, r.Acknowledged, 1, "an expired entry acknowledges its change still")
+			assert.Equal(t, "2027-03-31", r.Acknowledged[0].Until)
+			if tc.gh == "" {
+				assert.Empty(t, r.Expired)
+			} else {
+				require.Len(t, r.Expired, 1)
+				assert.Equal(t, unmatchedEntry{File: allow, Line: 2, Entry: key, Reason: "no CRM customers yet", Until: "2027-03-31"}, r.Expired[0])
+			}
+
+			code, out, _ = runCmdAt(tc.now, append(args, "-format", "github")...)
+			assert.Equal(t, tc.code, code)
+			if tc.gh == "" {
+				assert.NotContains(t, out, "expired allow entry")
+			} else {
+				assert.Contains(t, out, strings.ReplaceAll(tc.gh, "ALLOW", ghProperty(allow)), "the annotation names the allow list's line and the date")
+			}
+		})
+	}
+}
+
+func TestAllowExpiryParsing(t *testing.T) {
+	t.Parallel()
+	const key = "request-property-enum-value-removed POST /link-token crm categories/items"
+	cases := []struct {
+		name   string
+		line   string
+		reason string
+		until  string
+		err    string
+	}{
+		{"no expiry", key + " -- no CRM customers yet", "no CRM customers yet", "", ""},
+		{"an expiry", key + " -- no CRM customers yet (until 2027-03-31)", "no CRM customers yet", "2027-03-31", ""},
+		{"spaces around it", key + " --   no CRM customers yet   (until 2027-03-31)  ", "no CRM customers yet", "2027-03-31", ""},
+		{"a leap day", key + " -- why (until 2028-02-29)", "why", "2028-02-29", ""},
+		{"parentheses that are not an expiry", key + " -- Merge dropped it (see issue 24)", "Merge dropped it (see issue 24)", "", ""},
+		{"until inside the reason", key + " -- kept until Merge ships (until 2027-01-01)", "kept until Merge ships", "2027-01-01", ""},
+		{"not a day of the calendar", key + " -- why (until 2027-02-30)", "", "",
+			"gives 2027-02-30 as its expiry, which is not a date; write (until YYYY-MM-DD)"},
+		{"another layout", key + " -- why (until 31/03/2027)", "", "",
+			"ends with (until 31/03/2027); write the expiry as (until YYYY-MM-DD), such as (until 2027-03-31)"},
+		{"capitalized", key + " -- why (Until 2027-03-31)", "", "",
+			"ends with (Until 2027-03-31); write the expiry as (until YYYY-MM-DD)"},
+		{"words", key + " -- why (until next release)", "", "", "ends with (until next release); write the expiry"},
+		{"an expiry and no reason", key + " -- (until 2027-03-31)", "", "", "has no reason; write " + allowFormat},
+		{"a placeholder and an expiry", key + " -- <why> (until 2027-03-31)", "", "",
+			"gives the placeholder <why> as its reason"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, reason, until, err := parseAllowLine(tc.line)
+			if tc.err != "" {
+				require.Error(t, err, "an entry whose expiry is not exactly (until YYYY-MM-DD) must be refused: it would never expire")
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.reason, reason)
+			assert.Equal(t, tc.until, until)
 		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oasdiff/oasdiff/checker"
@@ -19,23 +20,23 @@ import (
 	"github.com/mergelink/linktoken/openapi"
 )
 
-func runBreaking(args []string, stdout io.Writer) (int, error) {
+func runBreaking(args []string, stdout io.Writer, now time.Time) (int, error) {
 	fs := flag.NewFlagSet("breaking", flag.ContinueOnError)
 	base := fs.String("base", "", "the spec before: a git ref (read as <ref>:"+openapi.SpecPath+") or a file")
 	head := fs.String("head", openapi.SpecPath, "the spec after: a file")
-	format := fs.String("format", "text", "output: text or json")
-	allowFile := fs.String("allow", "", "a file of acknowledged breaking changes, one per line: "+allowFormat)
-	strict := fs.Bool("strict", false, "exit 1 when an -allow entry matches no breaking change")
+	format := fs.String("format", "text", "output: "+strings.Join(breakingFormats, ", "))
+	allowFile := fs.String("allow", "", "a file of acknowledged breaking changes, one per line: "+allowFormat+"; an entry acknowledges its change up to and including the day it gives")
+	strict := fs.Bool("strict", false, "exit 1 when an -allow entry matches no breaking change, or its date has passed")
 	if err := parseFlags(fs, breakingSynopsis, args, stdout); err != nil {
 		return 0, err
 	}
 	if *base == "" {
 		return 0, usageError{breakingSynopsis, "breaking needs -base"}
 	}
-	if err := checkFormat(*format, breakingSynopsis); err != nil {
+	if err := checkFormat(*format, breakingFormats, breakingSynopsis); err != nil {
 		return 0, err
 	}
-	allow, err := readAllow(*allowFile)
+	allow, err := readAllow(*allowFile, now)
 	if err != nil {
 		return 0, err
 	}
@@ -47,11 +48,11 @@ func runBreaking(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s1, err := loadSpec(baseData, baseName)
+	s1, err := loadSpecWith(baseData, baseName, true)
 	if err != nil {
 		return 0, err
 	}
-	s2, err := loadSpec(headData, *head)
+	s2, err := loadSpecWith(headData, *head, true)
 	if err != nil {
 		return 0, err
 	}
@@ -59,15 +60,10 @@ func runBreaking(args []string, stdout io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	r := newReport(changes, allow)
-	r.showKeys = true
-	if err := r.write(stdout, *format, fmt.Sprintf("%s -> %s", baseName, *head)); err != nil {
-		return 0, err
-	}
-	if len(r.Breaking) > 0 || (*strict && len(r.Unmatched) > 0) {
-		return exitChanges, nil
-	}
-	return exitOK, nil
+	r := newReport(changes, allow, s2.Spec)
+	r.showKeys, r.strict, r.head = true, *strict, *head
+	r.title = fmt.Sprintf("%s -> %s", baseName, *head)
+	return writeAs(stdout, *format, r)
 }
 
 // compare diffs two specs with oasdiff and runs every backward-compatibility
@@ -134,8 +130,16 @@ func gitShow(dir, object string, limit int64) ([]byte, error) {
 
 // loadSpec parses a spec with a fresh loader, refusing external references.
 func loadSpec(data []byte, name string) (*load.SpecInfo, error) {
+	return loadSpecWith(data, name, false)
+}
+
+// loadSpecWith is loadSpec, keeping where each element is written when
+// origin is set (the annotations' line numbers; kin-openapi's
+// IncludeOrigin, as oasdiff's own command loads).
+func loadSpecWith(data []byte, name string, origin bool) (*load.SpecInfo, error) {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
+	loader.IncludeOrigin = origin
 	info, err := load.NewSpecInfoFromData(loader, data, name)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", shown(name), err)

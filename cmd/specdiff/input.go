@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -189,4 +190,70 @@ func fetch(rt http.RoundTripper, flagName string, u *url.URL, limit int64) ([]by
 		return nil, fmt.Errorf("fetch %s %s: %w", flagName, name, err)
 	}
 	return data, nil
+}
+
+// maxDocuments bounds how many documents one "specdiff upstream" compares:
+// Merge publishes one per category, a dozen.
+const maxDocuments = 64
+
+// expandSpecs lists the documents the -spec values name, in order: a URL
+// or a file as it is, a directory as its regular *.json, *.yaml and *.yml
+// files (not those whose name starts with a dot), sorted by name. Whether
+// a file can be read is found out when it is read.
+func expandSpecs(specs []string) ([]string, error) {
+	var out []string
+	for _, spec := range specs {
+		if _, ok := asURL(spec); ok {
+			out = append(out, spec)
+			continue
+		}
+		st, err := os.Stat(spec)
+		if err != nil || !st.IsDir() {
+			out = append(out, spec)
+			continue
+		}
+		entries, err := os.ReadDir(spec)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("read -spec %s: %w", shown(spec), err)
+		}
+		n := len(out)
+		for _, e := range entries {
+			name := e.Name()
+			switch strings.ToLower(filepath.Ext(name)) {
+			case ".json", ".yaml", ".yml":
+			default:
+				continue
+			}
+			path := filepath.Join(spec, name)
+			if strings.HasPrefix(name, ".") {
+				continue
+			}
+			if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			out = append(out, path)
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("-spec %s is a directory with no .json, .yaml or .yml document", shown(spec))
+		}
+	}
+	if len(out) > maxDocuments {
+		return nil, fmt.Errorf("-spec names %d documents; at most %d are compared in one run", len(out), maxDocuments)
+	}
+	seen := map[string]bool{}
+	for _, src := range out {
+		key := src
+		if _, ok := asURL(src); !ok {
+			key = filepath.Clean(src)
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("-spec names %s twice", shown(src))
+		}
+		seen[key] = true
+	}
+	return out, nil
 }

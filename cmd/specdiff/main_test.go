@@ -29,11 +29,11 @@ func TestUpstreamFixtures(t *testing.T) {
 		code    int
 		want    []string
 	}{
-		{"identical.json", exitOK, []string{"0 breaking, 0 warning, 0 informational"}},
+		{"identical.json", exitOK, []string{"0 breaking, 0 narrower, 0 wider, 0 absent"}},
 		{"new-optional-field.json", exitOK, []string{"[new-optional-request-property]", "`language`"}},
-		{"new-required-field.json", exitChanges, []string{"1 breaking", "[new-required-request-property]", "`end_user_origin_id`"}},
+		{"new-required-field.json", exitChanges, []string{": 1 breaking", "[new-required-request-property]", "`end_user_origin_id`"}},
 		{"removed-enum-value.json", exitChanges, []string{"[request-property-enum-value-removed]", "`ats`"}},
-		{"no-operation.json", exitBadInput, []string{"has no POST /link-token operation"}},
+		{"no-operation.json", exitBadInput, []string{"testdata/no-operation.json has none of our operations (POST /link-token): is it one of Merge's category documents?"}},
 		{"not-openapi.json", exitBadInput, []string{"not an OpenAPI 3 document"}},
 		{"broken.yaml", exitBadInput, []string{"load testdata/broken.yaml"}},
 		{"missing.json", exitBadInput, []string{"read -spec", "no such file"}},
@@ -60,11 +60,15 @@ func TestUpstreamJSONAndURL(t *testing.T) {
 	t.Cleanup(srv.Close)
 	code, out, errOut := runCmd("upstream", "-spec", srv.URL+"/new-required-field.json", "-ours", "testdata/ours.yaml", "-format", "json")
 	require.Equal(t, exitChanges, code, errOut)
-	var r report
-	require.NoError(t, json.Unmarshal([]byte(out), &r))
-	require.Len(t, r.Breaking, 1)
-	assert.Equal(t, "new-required-request-property", r.Breaking[0].ID)
-	assert.Equal(t, "POST", r.Breaking[0].Operation)
+	var m matrix
+	require.NoError(t, json.Unmarshal([]byte(out), &m))
+	require.Len(t, m.Operations, 1)
+	assert.Equal(t, "POST", m.Operations[0].Method)
+	require.Len(t, m.Operations[0].Cells, 1)
+	c := m.Operations[0].Cells[0]
+	assert.Equal(t, "mktg", c.Category, "the document is named by its servers' category")
+	require.Len(t, c.Breaking, 1)
+	assert.Equal(t, "new-required-request-property", c.Breaking[0].ID)
 
 	closed := httptest.NewServer(http.NotFoundHandler())
 	url := closed.URL
@@ -88,9 +92,10 @@ func TestUpstreamAgainstTheEmbeddedSpec(t *testing.T) {
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "self.yaml")
 	require.NoError(t, os.WriteFile(path, spec, 0o600))
-	code, out, _ := runCmd("upstream", "-spec", path)
-	assert.Equal(t, exitOK, code)
-	assert.Contains(t, out, "0 breaking, 0 warning, 0 informational")
+	code, out, errOut := runCmd("upstream", "-spec", path)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "our spec against 1 document (self), 2 operations: 0 breaking, 0 narrower, 0 wider, 0 absent",
+		"our spec compared with itself: every operation found, nothing different; the document is named by its file, as its servers name no category")
 }
 
 func TestUsage(t *testing.T) {
@@ -105,7 +110,10 @@ func TestUsage(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitBadInput, `unknown command "frobnicate"`},
 		{"breaking without -base", []string{"breaking"}, exitBadInput, "breaking needs -base; usage: specdiff breaking -base"},
 		{"upstream without -spec", []string{"upstream"}, exitBadInput, "upstream needs -spec; usage: specdiff upstream -spec"},
-		{"bad format", []string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, "-format must be text or json"},
+		{"bad format", []string{"upstream", "-spec", "x", "-format", "xml"}, exitBadInput, `-format must be text, json, markdown or github, not "xml"`},
+		{"breaking bad format", []string{"breaking", "-base", "x", "-format", "html"}, exitBadInput, `-format must be text, json, markdown or github, not "html"; usage: specdiff breaking`},
+		{"-path matching none of our operations", []string{"upstream", "-spec", "testdata/identical.json", "-path", "/api/hris/v1/account-details"}, exitBadInput,
+			`-path "/api/hris/v1/account-details" ends with the path of none of our operations (GET /account-token/{public_token}, POST /link-token)`},
 		{"unknown flag", []string{"breaking", "-base", "main", "-nope"}, exitBadInput, "flag provided but not defined: -nope; usage: specdiff breaking"},
 		{"flag without its value", []string{"upstream", "-spec"}, exitBadInput, "flag needs an argument: -spec"},
 		{"stray argument", []string{"upstream", "-spec", "x.json", "extra"}, exitBadInput, `unexpected argument "extra"; usage: specdiff upstream`},
@@ -140,33 +148,20 @@ func TestUsage(t *testing.T) {
 // spec, then checks a commit adding a required field (breaking) and one
 // adding an optional field (not).
 func TestBreakingAgainstGitRefs(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
 	t.Parallel()
 	base, err := os.ReadFile("testdata/ours.yaml")
 	require.NoError(t, err)
-	repo := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
-		cmd.Dir = repo
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-	}
+	repo, git := newGitRepo(t)
 	write := func(content string) {
 		t.Helper()
 		require.NoError(t, os.MkdirAll(filepath.Join(repo, "openapi"), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(repo, "openapi", "link-token.yaml"), []byte(content), 0o600))
 	}
-	git("init", "-q", "-b", "main")
 	write(string(base))
 	git("add", ".")
 	git("commit", "-q", "-m", "base")
 
-	required := strings.Replace(string(base), "required: [end_user_email_address, categories]",
-		"required: [end_user_email_address, categories, end_user_origin_id]", 1)
-	required = strings.Replace(required, "        link_expiry_mins:\n", "        end_user_origin_id:\n          type: string\n        link_expiry_mins:\n", 1)
+	required := requireOriginID(string(base))
 	optional := strings.Replace(string(base), "        link_expiry_mins:\n", "        language:\n          type: string\n        link_expiry_mins:\n", 1)
 	narrowed := strings.Replace(string(base), "maximum: 10080", "maximum: 720", 1)
 	allow := filepath.Join(repo, "allow.txt")
@@ -245,19 +240,16 @@ func BenchmarkUpstreamLargeDocument(b *testing.B) {
 	data := largeDocument(b, 5000)
 	up, err := loadSpec(data, "large.json")
 	require.NoError(b, err)
-	ourData, err := os.ReadFile("testdata/ours.yaml")
-	require.NoError(b, err)
-	our, err := loadSpec(ourData, "ours")
+	ours, err := upstreamRun{ours: "testdata/ours.yaml"}.loadOurs()
 	require.NoError(b, err)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		upOp, err := linkTokenOperation(up, "")
+		doc, err := findOperations(up, "large.json", ours.pats, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		ourOp, _ := linkTokenOperation(our, "")
-		if _, err := compare(upstreamDiffConfig(), trimmed(ourOp, "ours"), trimmed(upOp, "large")); err != nil {
+		if _, _, err := compareDocument(ours, doc, "large"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -269,7 +261,7 @@ func TestLargeDocument(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, largeDocument(t, 3000), 0o600))
 	code, out, errOut := runCmd("upstream", "-spec", path, "-ours", "testdata/ours.yaml")
 	assert.Equal(t, exitOK, code, errOut)
-	assert.Contains(t, out, "0 breaking")
+	assert.Contains(t, out, "0 breaking, 0 narrower, 0 wider")
 }
 
 // largeDocument is identical.json with n more schemas and n more paths.
@@ -295,4 +287,46 @@ func largeDocument(tb testing.TB, n int) []byte {
 	out, err := json.Marshal(doc)
 	require.NoError(tb, err)
 	return out
+}
+
+// baseWithCategories writes, in dir, testdata/ours.yaml with its
+// categories enum (ours has [hris, ats]) set to categories, and returns
+// its path: the base of a breaking run whose head is testdata/ours.yaml.
+func baseWithCategories(t *testing.T, dir, categories string) string {
+	t.Helper()
+	ours, err := os.ReadFile("testdata/ours.yaml")
+	require.NoError(t, err)
+	changed := strings.Replace(string(ours), "enum: [hris, ats]", "enum: ["+categories+"]", 1)
+	require.NotEqual(t, string(ours), changed, "testdata/ours.yaml has no categories enum [hris, ats] any more: update baseWithCategories")
+	base := filepath.Join(dir, "base.yaml")
+	require.NoError(t, os.WriteFile(base, []byte(changed), 0o600))
+	return base
+}
+
+// newGitRepo returns a new git repository, on branch main, in a temporary
+// directory, and a function that runs git there; the test is skipped
+// where git is not installed.
+func newGitRepo(t *testing.T) (string, func(args ...string)) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	repo := t.TempDir()
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	git("init", "-q", "-b", "main")
+	return repo, git
+}
+
+// requireOriginID is spec (testdata/ours.yaml) with end_user_origin_id a
+// new required property of the request: a breaking change.
+func requireOriginID(spec string) string {
+	required := strings.Replace(spec, "required: [end_user_email_address, categories]",
+		"required: [end_user_email_address, categories, end_user_origin_id]", 1)
+	return strings.Replace(required, "        link_expiry_mins:\n", "        end_user_origin_id:\n          type: string\n        link_expiry_mins:\n", 1)
 }

@@ -105,7 +105,7 @@ func TestErrorsShowValuesBounded(t *testing.T) {
 			`-path "xxx`},
 		{"a -path with control characters", []string{"upstream", "-spec", "testdata/two-link-tokens.json", "-path", dirty + "x"},
 			`-path "[2J` + "\ufffd" + ` x" must start with /`},
-		{"a long -path not in the document", []string{"upstream", "-spec", "testdata/two-link-tokens.json", "-path", "/" + huge[:1<<20]},
+		{"a long -path not in the document", []string{"upstream", "-spec", "testdata/two-link-tokens.json", "-path", "/" + huge[:1<<20] + "/link-token"},
 			"testdata/two-link-tokens.json has no POST /xxx"},
 		{"a long unknown command", []string{huge[:1<<20]}, `unknown command "xxx`},
 		{"a long stray argument", []string{"upstream", "-spec", "x.json", dirty + huge[:1<<20]}, `unexpected argument "[2J`},
@@ -118,7 +118,9 @@ func TestErrorsShowValuesBounded(t *testing.T) {
 		{"41 candidate paths, one long", []string{"upstream", "-spec", manyPaths},
 			manyPaths + " has 41 POST /link-token operations, choose one with -path: /0yyy"},
 		{"a long $ref in a large untrimmable document", []string{"upstream", "-spec", longRef},
-			longRef + ` cannot be trimmed to its link-token operation: $ref "#/paths/zzz`},
+			longRef + ` cannot be trimmed to our operations: $ref "#/paths/zzz`},
+		{"a long -path ending with none of our operations", []string{"upstream", "-spec", "testdata/two-link-tokens.json", "-path", "/" + huge[:1<<20]},
+			`-path "/xxx`},
 	}
 	// What some errors hold further on.
 	also := map[string]string{

@@ -16,14 +16,15 @@ import (
 
 // Trimming a JSON document before kin-openapi loads it. kin-openapi parses
 // JSON through its YAML parser, which takes seconds and gigabytes on a
-// document of a few megabytes; gjson finds the link-token operation and
-// what it references in a small fraction of that, and kin-openapi then
+// document of a few megabytes; gjson finds our operations and what they
+// reference in a small fraction of that, and kin-openapi then
 // loads a document of a few kilobytes. YAML documents, and JSON documents
 // trimJSON cannot cut down, are loaded whole, and only when small
 // (maxUntrimmedBytes in upstream.go).
 //
-// The trimmed document keeps openapi, info, servers, the chosen path item
-// and every component it references, transitively: schemas, parameters,
+// The trimmed document keeps openapi, info, servers, the chosen operations
+// (each in its path item, with the item's parameters and servers) and every
+// component they reference, transitively: schemas, parameters,
 // responses and the rest through "$ref", security schemes through the
 // operations' security requirements. Values are copied byte for byte
 // (json.RawMessage), never decoded and re-encoded, so numbers keep their
@@ -36,7 +37,7 @@ import (
 // says which (see notTrimmable). The caller then loads the whole document,
 // so that kin-openapi reports every problem as before, but only when it is
 // small (see maxUntrimmedBytes in upstream.go).
-var errNotTrimmable = errors.New("cannot be trimmed to its link-token operation")
+var errNotTrimmable = errors.New("cannot be trimmed to our operations")
 
 // notTrimmable is errNotTrimmable with the reason: the first problem found,
 // any value from the document in it shown (bounded and cleaned).
@@ -46,74 +47,111 @@ func notTrimmable(format string, args ...any) error {
 
 const componentsRef = "#/components/"
 
-// trimJSON returns the link-token operation's part of a JSON document (see
-// above) and the path choosePath picked. An error other than one wrapping
-// errNotTrimmable is choosePath's: no operation, or several.
+// trimJSON returns the part of a JSON document that holds our operations
+// (see above) and, for each of ours, the path choosePath picked ("" when
+// the document does not hold it). Each path item kept holds the chosen
+// operations, its parameters and its servers, nothing else. An error other
+// than one wrapping errNotTrimmable is choosePath's (several candidates, a
+// -path the document lacks) or noOperation's.
 //
 // The document is read with gjson, which finds the members of an object
 // without decoding or copying their values: that is what makes looking up
-// one path and a few components of a document of megabytes cheap. Every
+// a few paths and components of a document of megabytes cheap. Every
 // object trimJSON reads is checked for a key given twice, which kin-openapi
 // refuses and gjson would not notice.
-func trimJSON(data []byte, name, want string) ([]byte, string, error) {
+func trimJSON(data []byte, name string, ours []operationPattern, ps picks) ([]byte, []string, error) {
 	if !looksLikeJSONObject(data) {
-		return nil, "", notTrimmable("it is not a JSON object (YAML is never trimmed)")
+		return nil, nil, notTrimmable("it is not a JSON object (YAML is never trimmed)")
 	}
 	if !json.Valid(data) {
-		return nil, "", notTrimmable("it is not valid JSON")
+		return nil, nil, notTrimmable("it is not valid JSON")
 	}
 	// One copy, so that every member below is a substring of it.
 	doc := string(data)
 	top, err := objectMembers(doc, "the document")
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	var version string
 	if json.Unmarshal([]byte(top["openapi"]), &version) != nil || !strings.HasPrefix(version, "3.") {
-		return nil, "", notTrimmable("its openapi member is %s, not a 3.x version", shown(cmp.Or(top["openapi"], "missing")))
+		return nil, nil, notTrimmable("its openapi member is %s, not a 3.x version", shown(cmp.Or(top["openapi"], "missing")))
 	}
 	paths, err := objectMembers(top["paths"], "paths")
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	// Only paths that could be chosen are looked into.
 	items := map[string]map[string]string{}
-	var posts []string
-	for path, raw := range paths {
-		if path != want && !strings.HasSuffix(path, operationPath) {
-			continue
+	candidates := make([][]string, len(ours))
+	var matchingPaths []string
+	for path := range paths {
+		for _, p := range ours {
+			if p.matches(path) {
+				matchingPaths = append(matchingPaths, path)
+				break
+			}
 		}
-		item, err := objectMembers(raw, "the path item "+shown(path))
+	}
+	slices.Sort(matchingPaths) // the problem reported, when there are several, is always the same
+	for _, path := range matchingPaths {
+		var matching []int
+		for i, p := range ours {
+			if p.matches(path) {
+				matching = append(matching, i)
+			}
+		}
+		item, err := objectMembers(paths[path], "the path item "+shown(path))
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		if _, ok := item["$ref"]; ok {
-			return nil, "", notTrimmable("the path item %s is a $ref", shown(path))
+			return nil, nil, notTrimmable("the path item %s is a $ref", shown(path))
 		}
-		if post, ok := item["post"]; ok && post != "null" {
-			items[path] = item
-			posts = append(posts, path)
+		items[path] = item
+		for _, i := range matching {
+			if op, ok := item[ours[i].key()]; ok && op != "null" {
+				candidates[i] = append(candidates[i], path)
+			}
 		}
 	}
-	path, err := choosePath(name, posts, want)
-	if err != nil {
-		return nil, "", err
+	chosen := make([]string, len(ours))
+	kept := map[string]map[string]json.RawMessage{}
+	for i, p := range ours {
+		if chosen[i], err = choosePath(name, p, candidates[i], ps); err != nil {
+			return nil, nil, err
+		}
+		if chosen[i] == "" {
+			continue
+		}
+		item := items[chosen[i]]
+		if kept[chosen[i]] == nil {
+			kept[chosen[i]] = map[string]json.RawMessage{}
+			for _, shared := range []string{"parameters", "servers"} {
+				if raw, ok := item[shared]; ok {
+					kept[chosen[i]][shared] = json.RawMessage(raw)
+				}
+			}
+		}
+		kept[chosen[i]][p.key()] = json.RawMessage(item[p.key()])
 	}
-	components, err := referencedComponents(top["components"], items[path])
+	if !slices.ContainsFunc(chosen, func(path string) bool { return path != "" }) {
+		return nil, nil, noOperation(name, ours)
+	}
+	components, err := referencedComponents(top["components"], kept)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	out, err := json.MarshalIndent(trimmedDocument{
 		OpenAPI:    json.RawMessage(top["openapi"]),
 		Info:       json.RawMessage(top["info"]),
 		Servers:    json.RawMessage(top["servers"]),
-		Paths:      map[string]json.RawMessage{path: json.RawMessage(paths[path])},
+		Paths:      kept,
 		Components: components,
 	}, "", "  ")
 	if err != nil {
-		return nil, "", fmt.Errorf("trim %s: %w", shown(name), err)
+		return nil, nil, fmt.Errorf("trim %s: %w", shown(name), err)
 	}
-	return append(out, '\n'), path, nil
+	return append(out, '\n'), chosen, nil
 }
 
 // objectMembers returns the members of the JSON object raw (valid JSON) by
@@ -161,15 +199,15 @@ type trimmedDocument struct {
 	OpenAPI    json.RawMessage                       `json:"openapi"`
 	Info       json.RawMessage                       `json:"info,omitempty"`
 	Servers    json.RawMessage                       `json:"servers,omitempty"`
-	Paths      map[string]json.RawMessage            `json:"paths"`
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
 	Components map[string]map[string]json.RawMessage `json:"components,omitempty"`
 }
 
-// referencedComponents collects the components a path item references,
-// transitively, by section ("schemas", "parameters", ...) and name.
-// Members are visited in sorted order, so that the problem reported, when
-// there are several, is always the same.
-func referencedComponents(rawComponents string, item map[string]string) (map[string]map[string]json.RawMessage, error) {
+// referencedComponents collects the components the path items reference,
+// transitively, by section ("schemas", "parameters", ...) and name. Paths
+// and members are visited in sorted order, so that the problem reported,
+// when there are several, is always the same.
+func referencedComponents(rawComponents string, items map[string]map[string]json.RawMessage) (map[string]map[string]json.RawMessage, error) {
 	var sections map[string]string
 	if rawComponents != "" {
 		var err error
@@ -215,30 +253,33 @@ func referencedComponents(rawComponents string, item map[string]string) (map[str
 		return nil
 	}
 
-	for _, method := range slices.Sorted(maps.Keys(item)) {
-		raw := item[method]
-		queue = append(queue, raw)
-		if !isOperationKey(method) {
-			continue
-		}
-		// Security schemes are named, not referenced.
-		var op struct {
-			Security []map[string]json.RawMessage `json:"security"`
-		}
-		if json.Unmarshal([]byte(raw), &op) != nil {
-			return nil, notTrimmable("the security of its %s operation is not a list of requirements", method)
-		}
-		schemes, err := section("securitySchemes")
-		if err != nil {
-			return nil, err
-		}
-		for _, requirement := range op.Security {
-			for _, scheme := range slices.Sorted(maps.Keys(requirement)) {
-				// A scheme the document lacks is left out: kin-openapi
-				// does not resolve security requirements when loading.
-				if _, ok := schemes[scheme]; ok {
-					if err := add("", "securitySchemes", scheme); err != nil {
-						return nil, err
+	for _, path := range slices.Sorted(maps.Keys(items)) {
+		item := items[path]
+		for _, method := range slices.Sorted(maps.Keys(item)) {
+			raw := string(item[method])
+			queue = append(queue, raw)
+			if !isOperationKey(method) {
+				continue
+			}
+			// Security schemes are named, not referenced.
+			var op struct {
+				Security []map[string]json.RawMessage `json:"security"`
+			}
+			if json.Unmarshal([]byte(raw), &op) != nil {
+				return nil, notTrimmable("the security of its %s operation is not a list of requirements", method)
+			}
+			schemes, err := section("securitySchemes")
+			if err != nil {
+				return nil, err
+			}
+			for _, requirement := range op.Security {
+				for _, scheme := range slices.Sorted(maps.Keys(requirement)) {
+					// A scheme the document lacks is left out: kin-openapi
+					// does not resolve security requirements when loading.
+					if _, ok := schemes[scheme]; ok {
+						if err := add("", "securitySchemes", scheme); err != nil {
+							return nil, err
+						}
 					}
 				}
 			}

@@ -34,7 +34,8 @@ func TestTrimmedAndWholeLoadsAgree(t *testing.T) {
 		{"bundle, hris", "testdata/two-link-tokens.json", "/api/hris/v1/link-token", true},
 		{"bundle, ats", "testdata/two-link-tokens.json", "/api/ats/v1/link-token", true},
 		{"large", large, "", true},
-		{"Merge's document", mergeCopy, "", true},
+		{"Merge's mktg document", copyName("mktg"), "", true},
+		{"Merge's hris document", copyName("hris"), "", true},
 		{"bundle without -path", "testdata/two-link-tokens.json", "", false},
 		{"a $ref outside the components, small", untrimmable, "", false},
 		{"no operation", "testdata/no-operation.json", "", false},
@@ -47,12 +48,16 @@ func TestTrimmedAndWholeLoadsAgree(t *testing.T) {
 			t.Parallel()
 			data, err := os.ReadFile(tc.spec)
 			require.NoError(t, err)
-			_, _, err = trimJSON(data, tc.spec, tc.path)
+			var ps picks
+			if tc.path != "" {
+				ps = picks{tc.path}
+			}
+			_, _, err = trimJSON(data, tc.spec, linkTokenOnly, ps)
 			assert.Equal(t, tc.trims, err == nil, "trimJSON: %v", err)
-			for _, format := range []string{"text", "json"} {
+			for _, format := range upstreamFormats {
 				run := func(whole bool) (int, string, string) {
 					var out bytes.Buffer
-					u := upstreamRun{spec: tc.spec, path: tc.path, ours: "testdata/ours.yaml", format: format, whole: whole}
+					u := upstreamRun{specs: []string{tc.spec}, paths: ps, ours: "testdata/ours.yaml", format: format, whole: whole}
 					code, err := u.run(&out)
 					if err != nil {
 						return code, out.String(), err.Error()
@@ -117,9 +122,9 @@ func TestTrimJSON(t *testing.T) {
 
 	t.Run("keeps the operation and what it references", func(t *testing.T) {
 		t.Parallel()
-		out, path, err := trimJSON(doc(nil), "doc.json", "")
+		out, paths, err := trimJSON(doc(nil), "doc.json", linkTokenOnly, nil)
 		require.NoError(t, err)
-		assert.Equal(t, "/link-token", path)
+		assert.Equal(t, []string{"/link-token"}, paths)
 		var got map[string]any
 		require.NoError(t, json.Unmarshal(out, &got))
 		assert.ElementsMatch(t, []string{"openapi", "info", "servers", "paths", "components"}, keys(got))
@@ -141,7 +146,7 @@ func TestTrimJSON(t *testing.T) {
 	notTrimmable := []struct {
 		name   string
 		data   []byte
-		reason string // what the error says after "cannot be trimmed to its link-token operation: "
+		reason string // what the error says after "cannot be trimmed to our operations: "
 	}{
 		{"YAML", []byte("openapi: 3.0.3\n"), "it is not a JSON object (YAML is never trimmed)"},
 		{"syntax error after the operation", append(doc(nil)[:len(doc(nil))-1], []byte(`,"x":}`)...), "it is not valid JSON"},
@@ -179,19 +184,53 @@ func TestTrimJSON(t *testing.T) {
 	for _, tc := range notTrimmable {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := trimJSON(tc.data, "doc.json", "")
+			_, _, err := trimJSON(tc.data, "doc.json", linkTokenOnly, nil)
 			require.ErrorIs(t, err, errNotTrimmable)
-			assert.EqualError(t, err, "cannot be trimmed to its link-token operation: "+tc.reason,
+			assert.EqualError(t, err, "cannot be trimmed to our operations: "+tc.reason,
 				"trimJSON must say why it cannot trim the document, naming the $ref or key, shown (bounded and cleaned)")
 		})
 	}
 
+	t.Run("keeps our operations, and only them, below a prefix", func(t *testing.T) {
+		t.Parallel()
+		data := doc(func(d map[string]any) {
+			paths := d["paths"].(map[string]any)
+			item := paths["/link-token"].(map[string]any)
+			delete(paths, "/link-token")
+			// The GET beside our POST is not ours: left out with what only it references.
+			item["get"] = map[string]any{"responses": map[string]any{"200": map[string]any{"$ref": "#/components/responses/Unused"}}}
+			paths["/hris/v1/link-token"] = item
+			paths["/hris/v1/account-token/{token}"] = map[string]any{
+				"get":    map[string]any{"responses": map[string]any{"200": map[string]any{"description": "", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Categories"}}}}}},
+				"delete": map[string]any{"responses": map[string]any{"200": map[string]any{"$ref": "#/components/responses/Unused"}}},
+			}
+		})
+		ours := []operationPattern{newPattern("get", "/account-token/{public_token}"), newPattern("post", "/link-token"), newPattern("get", "/linked-accounts")}
+		out, paths, err := trimJSON(data, "doc.json", ours, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"/hris/v1/account-token/{token}", "/hris/v1/link-token", ""}, paths,
+			"each operation found by the last segments of its path, parameters by position; one the document lacks is \"\"")
+		var got struct {
+			Paths      map[string]map[string]any `json:"paths"`
+			Components map[string]map[string]any `json:"components"`
+		}
+		require.NoError(t, json.Unmarshal(out, &got))
+		assert.ElementsMatch(t, []string{"get"}, keys(got.Paths["/hris/v1/account-token/{token}"]))
+		assert.ElementsMatch(t, []string{"parameters", "post"}, keys(got.Paths["/hris/v1/link-token"]), "the path item keeps its parameters")
+		assert.NotContains(t, got.Components, "responses", "what only the operations left out reference is left out")
+		_, err = loadSpec(out, "trimmed.json")
+		assert.NoError(t, err, "kin-openapi loads the trimmed document")
+	})
+
 	t.Run("no operation", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := trimJSON(doc(func(d map[string]any) { delete(d["paths"].(map[string]any), "/link-token") }), "doc.json", "")
-		assert.EqualError(t, err, "doc.json has no POST /link-token operation: is it one of Merge's category documents?")
+		_, _, err := trimJSON(doc(func(d map[string]any) { delete(d["paths"].(map[string]any), "/link-token") }), "doc.json", linkTokenOnly, nil)
+		assert.EqualError(t, err, "doc.json has none of our operations (POST /link-token): is it one of Merge's category documents?")
 	})
 }
+
+// linkTokenOnly is the operations of testdata/ours.yaml.
+var linkTokenOnly = []operationPattern{newPattern("post", "/link-token")}
 
 func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -275,7 +314,7 @@ func TestObjectMembersRefusesWhatIsNotAnObject(t *testing.T) {
 			t.Parallel()
 			_, err := objectMembers(tc.input, "the value")
 			assert.ErrorIs(t, err, errNotTrimmable)
-			assert.EqualError(t, err, "cannot be trimmed to its link-token operation: the value is not an object")
+			assert.EqualError(t, err, "cannot be trimmed to our operations: the value is not an object")
 		})
 	}
 }

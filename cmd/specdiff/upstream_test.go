@@ -32,24 +32,25 @@ func TestUpstreamOperationChoice(t *testing.T) {
 		spec  string
 		path  string
 		code  int
-		want  string // in stdout when the code is not 2, else in stderr
+		want  string // all of stderr when the code is 2, else the category of the document
 		found string // the path the report says it compared
 	}{
 		{"several candidates and no -path", bundle, "", exitBadInput,
-			bundle + " has 2 POST /link-token operations, choose one with -path: /api/ats/v1/link-token, /api/hris/v1/link-token\n", ""},
-		{"-path picks hris", bundle, "/api/hris/v1/link-token", exitOK, "0 breaking", "/api/hris/v1/link-token"},
-		{"-path picks ats", bundle, "/api/ats/v1/link-token", exitChanges, "[new-required-request-property]", "/api/ats/v1/link-token"},
+			"specdiff: " + bundle + " has 2 POST /link-token operations, choose one with -path: /api/ats/v1/link-token, /api/hris/v1/link-token\n", ""},
+		{"-path picks hris", bundle, "/api/hris/v1/link-token", exitOK, "hris", "/api/hris/v1/link-token"},
+		{"-path picks ats", bundle, "/api/ats/v1/link-token", exitChanges, "ats", "/api/ats/v1/link-token"},
 		{"-path not in the document", bundle, "/api/crm/v1/link-token", exitBadInput,
-			"has no POST /api/crm/v1/link-token operation; POST /link-token is at /api/ats/v1/link-token, /api/hris/v1/link-token", ""},
-		{"-path not absolute", bundle, "api/hris/v1/link-token", exitBadInput, `-path "api/hris/v1/link-token" must start with /`, ""},
-		{"exact /link-token wins", withExact, "", exitOK, "0 breaking", "/link-token"},
-		{"-path over the exact one", withExact, "/api/ats/v1/link-token", exitChanges, "1 breaking", "/api/ats/v1/link-token"},
-		{"one candidate", "testdata/identical.json", "", exitOK, "0 breaking", "/link-token"},
+			"specdiff: " + bundle + " has no POST /api/crm/v1/link-token operation; POST /link-token is at /api/ats/v1/link-token, /api/hris/v1/link-token\n", ""},
+		{"-path not absolute", bundle, "api/hris/v1/link-token", exitBadInput,
+			`specdiff: -path "api/hris/v1/link-token" must start with /; usage: ` + upstreamSynopsis + "\n", ""},
+		{"exact /link-token wins", withExact, "", exitOK, "mktg", "/link-token"},
+		{"-path over the exact one", withExact, "/api/ats/v1/link-token", exitChanges, "ats", "/api/ats/v1/link-token"},
+		{"one candidate", "testdata/identical.json", "", exitOK, "mktg", "/link-token"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			args := []string{"upstream", "-spec", tc.spec, "-ours", "testdata/ours.yaml"}
+			args := []string{"upstream", "-spec", tc.spec, "-ours", "testdata/ours.yaml", "-format", "json"}
 			if tc.path != "" {
 				args = append(args, "-path", tc.path)
 			}
@@ -57,12 +58,17 @@ func TestUpstreamOperationChoice(t *testing.T) {
 			require.Equal(t, tc.code, code, "stdout: %s\nstderr: %s", out, errOut)
 			if tc.code == exitBadInput {
 				assert.Empty(t, out)
-				assert.Contains(t, errOut, tc.want)
-				assert.Equal(t, 1, strings.Count(errOut, "\n"), "a one-line error: %q", errOut)
+				assert.Equal(t, tc.want, errOut)
 				return
 			}
-			assert.Contains(t, out, tc.want)
-			assert.Contains(t, out, "(found at "+tc.found+")")
+			var m matrix
+			require.NoError(t, json.Unmarshal([]byte(out), &m))
+			require.Len(t, m.Operations, 1)
+			require.Len(t, m.Operations[0].Cells, 1)
+			c := m.Operations[0].Cells[0]
+			assert.Equal(t, tc.found, c.FoundAt, "the path compared")
+			assert.Equal(t, tc.want, c.Category, "a bundle's document is named by the category of the path compared")
+			assert.Equal(t, tc.code == exitChanges, len(c.Breaking) > 0)
 		})
 	}
 }
@@ -122,7 +128,7 @@ func TestUntrimmableDocumentsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	largeYAML := append(append(ours, "\n# "...), bytes.Repeat([]byte("x"), maxUntrimmedBytes)...)
 	refused := func(path, reason string, size int) string {
-		return fmt.Sprintf("specdiff: %s cannot be trimmed to its link-token operation: %s; a document that cannot be trimmed is loaded whole only up to 1048576 bytes (1 MiB), and this one has %d\n", path, reason, size)
+		return fmt.Sprintf("specdiff: %s cannot be trimmed to our operations: %s; a document that cannot be trimmed is loaded whole only up to 1048576 bytes (1 MiB), and this one has %d\n", path, reason, size)
 	}
 	cases := []struct {
 		name string
@@ -130,8 +136,8 @@ func TestUntrimmableDocumentsAreBounded(t *testing.T) {
 		code int
 		want string // stdout's first line's end when the code is not 2, else all of stderr
 	}{
-		{"small and untrimmable: loaded whole", write("small.json", untrimmableDocument(t, 10)), exitOK, "0 breaking, 0 warning, 0 informational"},
-		{"large and trimmable: trimmed", write("trimmable.json", largeDocument(t, untrimmableModels)), exitOK, "0 breaking, 0 warning, 0 informational"},
+		{"small and untrimmable: loaded whole", write("small.json", untrimmableDocument(t, 10)), exitOK, "0 breaking, 0 narrower, 0 wider, 0 absent"},
+		{"large and trimmable: trimmed", write("trimmable.json", largeDocument(t, untrimmableModels)), exitOK, "0 breaking, 0 narrower, 0 wider, 0 absent"},
 		{"large, a $ref outside the components: refused", write("large.json", large), exitBadInput,
 			refused(filepath.Join(dir, "large.json"), `$ref "`+outsideRef+`" does not point into #/components/`, len(large))},
 		{"large YAML: refused", write("large.yaml", largeYAML), exitBadInput,
@@ -161,7 +167,8 @@ func TestUntrimmableDocumentsAreBounded(t *testing.T) {
 func TestUntrimmableRefusalAllocates(t *testing.T) {
 	data := untrimmableDocument(t, untrimmableModels)
 	var err error
-	allocated := allocatedBy(func() { _, err = loadOperation(data, "large.json", "", false) })
+	pats := []operationPattern{newPattern("post", "/link-token")}
+	allocated := allocatedBy(func() { _, err = loadDocument(data, "large.json", pats, nil, false) })
 	require.ErrorIs(t, err, errNotTrimmable, "a large untrimmable document must be refused, not loaded whole")
 	t.Logf("refusing %d bytes allocated %d bytes", len(data), allocated)
 	assert.LessOrEqual(t, allocated, uint64(4*len(data)),
