@@ -395,3 +395,39 @@ func benchConcurrent(b *testing.B, latency time.Duration, inflight int) {
 		})
 	}
 }
+
+// BenchmarkMockCoverage: the mock answering a typical valid request, in
+// process (no network, so the recording's share is as large as it gets),
+// without and with a Coverage recording it. Both must answer 200.
+func BenchmarkMockCoverage(b *testing.B) {
+	body, err := json.Marshal(benchdata.Typical())
+	if err != nil {
+		b.Fatal(err)
+	}
+	serve := func(b *testing.B, opts ...contracttest.Option) func() {
+		m, err := contracttest.NewMock(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return func() {
+			req := httptest.NewRequest(http.MethodPost, "/link-token", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+benchdata.Key)
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	}
+	runImpls(b, []impl{
+		{"without", func(b *testing.B) func() { return serve(b) }},
+		{"with", func(b *testing.B) func() {
+			cov, err := contracttest.NewCoverage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return serve(b, contracttest.WithCoverage(cov))
+		}},
+	})
+}

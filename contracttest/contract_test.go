@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -46,6 +47,10 @@ type contractCase struct {
 		Fields  []string `json:"fields"`  // fields the error body must name
 		Present []string `json:"present"` // fields a 200 body must have
 		Absent  []string `json:"absent"`  // fields a 200 body must not have
+		// OutsideSpec is true for an answer the spec does not allow, such
+		// as Prism's 404 to a Prefer code the operation does not document:
+		// the response must fail validation.
+		OutsideSpec bool `json:"outside_spec"`
 	} `json:"expect"`
 	// Then, when set, is a second request sent after the first, with the
 	// same headers (a "{run}" in a header is one value per run of the
@@ -111,6 +116,27 @@ type target struct {
 	// prism is true for Prism, which keeps no state: any public token is
 	// one it answers.
 	prism bool
+	// har, when set, records every exchange (CONTRACT_HAR).
+	har *contracttest.HAR
+}
+
+// harFromEnv returns a HAR that is written, redacted, to the file
+// CONTRACT_HAR names when the test ends, or nil when it names none: the
+// weekly live run keeps the HAR and checks it with specdiff traffic.
+func harFromEnv(t *testing.T) *contracttest.HAR {
+	path := os.Getenv("CONTRACT_HAR")
+	if path == "" {
+		return nil
+	}
+	har := new(contracttest.HAR)
+	t.Cleanup(func() {
+		f, err := os.Create(path)
+		require.NoError(t, err, "CONTRACT_HAR")
+		_, err = har.WriteTo(f)
+		require.NoError(t, errors.Join(err, f.Close()), "CONTRACT_HAR")
+		t.Logf("the exchanges, redacted, are in %s", path)
+	})
+	return har
 }
 
 // TestContract runs every case against the in-process mock, against
@@ -143,7 +169,7 @@ func TestContract(t *testing.T) {
 		base = strings.TrimRight(base, "/")
 		// A server that is linktoken mock completes links at its own
 		// endpoint; another server cannot, and the cases that need it fail.
-		runCases(t, cases, validator, target{baseURL: base, key: key, complete: completeOver(base)})
+		runCases(t, cases, validator, target{baseURL: base, key: key, complete: completeOver(base), har: harFromEnv(t)})
 	})
 	t.Run("prism", func(t *testing.T) {
 		base := os.Getenv("PRISM_BASE_URL")
@@ -164,7 +190,7 @@ func TestContract(t *testing.T) {
 			require.NoError(t, err)
 		}
 		t.Parallel()
-		runCases(t, cases, validator, target{baseURL: region.BaseURL(), key: key, live: true})
+		runCases(t, cases, validator, target{baseURL: region.BaseURL(), key: key, live: true, har: harFromEnv(t)})
 	})
 }
 
@@ -219,6 +245,11 @@ func completeOver(base string) func(string) (string, error) {
 
 func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg target) {
 	hc := suiteClient()
+	if tg.har != nil {
+		// Recording only: the cases check each response themselves, and
+		// send some requests that break the spec on purpose.
+		hc.Transport = contracttest.NewTransport(nil, contracttest.RecordHAR(tg.har), contracttest.RecordTo(&contracttest.Recorder{}))
+	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			if tg.live && c.Live != nil && !*c.Live {
@@ -235,8 +266,13 @@ func runCases(t *testing.T, cases []contractCase, v *contracttest.Validator, tg 
 			require.NoError(t, err)
 			defer resp.Body.Close()
 
-			// The drift check: whatever the server answered must match the spec.
-			assert.NoError(t, v.ValidateResponse(req, resp), "the response breaks the spec")
+			// The drift check: whatever the server answered must match the
+			// spec, but for an answer the case says is outside it.
+			if err := v.ValidateResponse(req, resp); c.Expect.OutsideSpec {
+				assert.Error(t, err, "the case expects an answer outside the spec (outside_spec), and this one matches it")
+			} else {
+				assert.NoError(t, err, "the response breaks the spec")
+			}
 			body, err := io.ReadAll(resp.Body)
 			require.NoError(t, err)
 

@@ -23,7 +23,13 @@
 //     break the spec, 200 with a fresh token. WithScript plays a
 //     sequence of statuses (429 with Retry-After, 503, ...) to drive a client's
 //     retries; it refuses, when the mock is built, a step the spec does not
-//     document unless the step says so.
+//     document unless the step says so. A request's Prefer header
+//     ("code=429", "example=magicLink", "dynamic=false") asks for one of the
+//     spec's answers, with Prism's meaning, so one test drives either mock.
+//   - Coverage (WithCoverage): which operations, statuses, request
+//     properties, enum values and rules the tests exercised, recorded by
+//     the mock and the transport, reported as text, JSON or JUnit XML, with
+//     thresholds that fail the run (Coverage.Main).
 //
 // One Option type configures both NewTransport and NewMock: WithValidator
 // applies to either, RecordTo to a transport only, and WithScript,

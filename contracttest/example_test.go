@@ -153,3 +153,98 @@ func ExampleValidator_ValidateRequest() {
 	fmt.Println(v.ValidateRequest(req))
 	// Output: contracttest: request breaks the spec: /link_expiry_mins: must be at most 720 unless should_create_magic_link_url is true (not)
 }
+
+// A test asks the mock for one of the spec's answers, as it would ask
+// Prism's mock: Prefer puts the preference in the call's context, and the
+// transport sends it as the Prefer header.
+func ExamplePrefer() {
+	mock, err := contracttest.NewMock()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
+	defer srv.Close()
+	c, err := client.New("test-key", client.WithBaseURL(srv.URL), client.WithMaxRetries(0),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil)}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := contracttest.Prefer(context.Background(), "code=429")
+	_, err = c.CreateLinkToken(ctx, client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
+		Categories: []client.Category{client.CategoryHRIS},
+	})
+	var apiErr *client.APIError
+	fmt.Println(errors.As(err, &apiErr), apiErr.StatusCode)
+	// Output: true 429
+}
+
+// Record what a test run sent and received, redacted, as a HAR file that
+// "specdiff traffic" checks against the spec.
+func ExampleRecordHAR() {
+	mock, err := contracttest.NewMock()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
+	defer srv.Close()
+	var har contracttest.HAR
+	c, err := client.New("test-key", client.WithBaseURL(srv.URL),
+		client.WithHTTPClient(&http.Client{Transport: contracttest.NewTransport(nil, contracttest.RecordHAR(&har))}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
+		Categories: []client.Category{client.CategoryHRIS},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var out strings.Builder
+	if _, err := har.WriteTo(&out); err != nil { // a file, in a real run: os.Create("run.har")
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(strings.Contains(out.String(), `"version": "1.2"`), strings.Contains(out.String(), "ada@example.com"))
+	// Output: true false
+}
+
+// Measure what a test exercised of the spec: the mock and the transport
+// record into one Coverage, and its report says what no test reached. In a
+// suite, Coverage.Main in TestMain prints it and fails under thresholds.
+func ExampleCoverage() {
+	cov, err := contracttest.NewCoverage()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mock, err := contracttest.NewMock(contracttest.WithCoverage(cov))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv := httptest.NewServer(mock)
+	defer srv.Close()
+	c, err := client.New("test-key", client.WithBaseURL(srv.URL))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = c.CreateLinkToken(context.Background(), client.LinkTokenRequest{
+		EndUserEmailAddress: "ada@example.com", EndUserOrganizationName: "Acme", EndUserOriginID: "42",
+		Categories: []client.Category{client.CategoryHRIS},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ops, n := cov.Report().Ratio(contracttest.KindOperation)
+	fmt.Printf("%.0f%% of %d operations\n", 100*ops, n)
+	// Output: 50% of 2 operations
+}

@@ -88,7 +88,7 @@ type linkFlow struct {
 
 func newLinkFlow(t *testing.T, opts ...contracttest.Option) *linkFlow {
 	t.Helper()
-	m, err := contracttest.NewMock(opts...)
+	m, err := contracttest.NewMock(append([]contracttest.Option{contracttest.WithCoverage(suiteCoverage)}, opts...)...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
@@ -252,4 +252,28 @@ func TestMockLinkFlowConcurrently(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// TestMockScriptsTheExchange: a script plays the exchange's documented
+// error statuses, as it does the link token's.
+func TestMockScriptsTheExchange(t *testing.T) {
+	t.Parallel()
+	const path = "/account-token/{public_token}"
+	f := newLinkFlow(t, contracttest.WithScript(
+		contracttest.Step{Path: path, Status: 403},
+		contracttest.Step{Path: path, Status: 429, RetryAfter: "0"},
+		contracttest.Step{Path: path, Status: 503},
+	))
+	var apiErr *client.APIError
+	_, err := f.c.ExchangePublicToken(context.Background(), "pt-1", client.WithMaxRetries(0))
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 403, apiErr.StatusCode)
+	_, err = f.c.ExchangePublicToken(context.Background(), "pt-1", client.WithMaxRetries(0))
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 429, apiErr.StatusCode)
+	_, err = f.c.ExchangePublicToken(context.Background(), "pt-1", client.WithMaxRetries(0))
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
+	_, err = contracttest.NewMock(contracttest.WithScript(contracttest.Step{Path: path, Status: 409}))
+	assert.ErrorContains(t, err, "status 409 is not documented for GET /account-token/{public_token}")
 }

@@ -3,6 +3,8 @@ package contracttest_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -79,4 +81,19 @@ func TestMockIdempotencyKey(t *testing.T) {
 	b, err := f.c.CreateLinkToken(ctx, ada())
 	require.NoError(t, err)
 	assert.NotEqual(t, a.LinkToken, b.LinkToken, "each call's own random key")
+}
+
+// TestMockRefusesAnEmptyIdempotencyKey: the header present and empty breaks
+// its minLength.
+func TestMockRefusesAnEmptyIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	m := newMock(t)
+	req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(minimalBody))
+	req.Header.Set("Authorization", "Bearer key")
+	req.Header.Set("Content-Type", "application/json")
+	req.Header["Idempotency-Key"] = []string{""}
+	rec := httptest.NewRecorder()
+	m.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), "header Idempotency-Key breaks its schema's minLength")
 }

@@ -56,6 +56,7 @@ const defaultStepPath = "/link-token"
 // concurrent use.
 type Mock struct {
 	validator *Validator
+	coverage  *Coverage
 	latency   time.Duration
 	onRequest func(*http.Request, []byte)
 	logger    *slog.Logger
@@ -96,6 +97,21 @@ type Mock struct {
 //     once per public token CompleteLink made, then 404, as for a public
 //     token it did not make or that expired.
 //
+// A valid request may ask, as Prism's mock lets it, for one of the spec's
+// answers with a Prefer header: "code=NNN" answers the operation's
+// documented response for that status (a 5XX range included) and
+// "example=NAME" that response's named example; without a name, the
+// response's first example in the spec's order, as Prism does;
+// "dynamic=false" alone answers the 200's first example, and
+// "dynamic=true" alone the mock's own answer. A code the operation does not
+// document, or an example its response does not have, gets Prism's answer:
+// 404 (500 when a code was asked for too), and a code outside 100-599 or a
+// dynamic that is not a boolean 422, all as application/problem+json. As in
+// Prism, the key and the body are checked first (401, 400), and a malformed
+// Prefer before them. A preferred answer is canned: it starts no Link
+// flow, is not kept under its Idempotency-Key, and takes no scripted step
+// (a step plays first).
+//
 // A request whose body cannot be read whole is answered 400, and one whose
 // client has gone is not answered. Other paths get 404 and other methods
 // 405 (with Allow). Every error answer has the spec's Error form as JSON
@@ -114,7 +130,7 @@ func NewMock(opts ...Option) (*Mock, error) {
 	if o.webhook.url != "" && o.webhook.key == "" {
 		return nil, errors.New("contracttest: NewMock: WithWebhook needs a signature key")
 	}
-	m := &Mock{validator: o.validator, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{},
+	m := &Mock{validator: o.validator, coverage: o.coverage, latency: o.latency, onRequest: o.onRequest, logger: o.logger, scripts: map[string][]Step{},
 		now: o.clock, links: newLinks(), idempotency: newIdempotency(), webhookURL: o.webhook.url, webhookKey: o.webhook.key,
 		webhookClient: &http.Client{Timeout: webhookTimeout}}
 	if m.now == nil {
@@ -201,6 +217,8 @@ func validHeaderValue(s string) bool {
 
 // exchange is what the mock learned of one request, for its log line.
 type exchange struct {
+	// route is the request's operation, nil when the spec has none.
+	route *route
 	// path is the operation's path as the spec writes it, or the
 	// request's, cleaned and redacted, when no operation has it.
 	path   string
@@ -235,6 +253,9 @@ func (m *Mock) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	m.serve(w, r, body, readErr, &ex)
+	if ex.route != nil && ex.status != 0 {
+		m.coverage.response(ex.route, ex.status)
+	}
 	log()
 }
 
@@ -276,6 +297,7 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		ex.status = writeError(w, http.StatusBadRequest, errorBody{detail: "The request body could not be read whole."})
 		return
 	}
+	ex.route = route
 	if m.onRequest != nil {
 		m.onRequest(r, bytes.Clone(body))
 	}
@@ -294,6 +316,11 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		ex.status = writeError(w, step.Status, errorBody{detail: scriptedDetail(step.Status)})
 		return
 	}
+	pref, problem := parsePrefer(r.Header)
+	if problem != "" {
+		ex.status = writeProblem(w, http.StatusUnprocessableEntity, "UNPROCESSABLE_ENTITY", "Invalid request", problem)
+		return
+	}
 	if route.bearer && !validBearer(r.Header.Get("Authorization")) {
 		ex.status = writeError(w, http.StatusUnauthorized, errorBody{detail: "Authentication credentials were not provided or are malformed."})
 		return
@@ -303,10 +330,14 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 		l.Add(tooLarge("requestBody"))
 	} else {
 		_, params := m.validator.match(r.Method, r.URL.Path)
-		l = route.requestViolations(r.Header, params, body)
+		l = route.checkRequest(r.Header, params, body, m.coverage)
 	}
 	if ce := newContractError("request", l); ce != nil {
 		ex.status, ex.fields = writeError(w, http.StatusBadRequest, violationsBody(ce)), ce.Fields()
+		return
+	}
+	if pref.canned() {
+		ex.status = m.answerPreferred(w, route, pref)
 		return
 	}
 	answer := m.answers[route.path]

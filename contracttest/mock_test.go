@@ -357,7 +357,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // newMock builds a mock with opts, failing the test if NewMock refuses them.
 func newMock(tb testing.TB, opts ...contracttest.Option) *contracttest.Mock {
 	tb.Helper()
-	m, err := contracttest.NewMock(opts...)
+	m, err := contracttest.NewMock(append([]contracttest.Option{contracttest.WithCoverage(suiteCoverage)}, opts...)...)
 	require.NoError(tb, err)
 	return m
 }

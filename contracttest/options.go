@@ -15,8 +15,10 @@ type Option func(*options)
 // options are what the options set.
 type options struct {
 	validator *Validator
+	coverage  *Coverage
 	// Only a transport takes these.
 	recorder *Recorder
+	har      *HAR
 	// Only a mock takes these.
 	script    []Step
 	latency   time.Duration
@@ -44,6 +46,12 @@ func newOptions(opts []Option) *options {
 // validator, shared by every transport and mock of the process.
 func WithValidator(v *Validator) Option {
 	return func(o *options) { o.validator = v }
+}
+
+// WithCoverage makes a transport or a mock record in cov what the
+// exchanges it sees exercise of the spec (see Coverage).
+func WithCoverage(cov *Coverage) Option {
+	return func(o *options) { o.coverage = cov }
 }
 
 // RecordTo makes a transport record violations in rec instead of failing

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mergelink/linktoken/internal/shared"
 )
@@ -39,6 +40,8 @@ type transport struct {
 	next      http.RoundTripper
 	validator *Validator
 	recorder  *Recorder
+	har       *HAR
+	coverage  *Coverage
 	// misused names an option only a mock takes, given to the transport.
 	misused []string
 }
@@ -53,7 +56,7 @@ func NewTransport(next http.RoundTripper, opts ...Option) http.RoundTripper {
 		next = http.DefaultTransport
 	}
 	o := newOptions(opts)
-	return &transport{next: next, validator: o.validator, recorder: o.recorder, misused: o.mockOnly}
+	return &transport{next: next, validator: o.validator, recorder: o.recorder, har: o.har, coverage: o.coverage, misused: o.mockOnly}
 }
 
 // RoundTrip implements http.RoundTripper. It reads the request body once,
@@ -76,6 +79,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	rc := req.Body // readBody closes it (unless it is too large); req keeps its own field
 	body, err := readBody(&rc)
+	reqTooLarge := errors.Is(err, errBodyTooLarge)
 	route, params := v.match(req.Method, req.URL.Path)
 	var l *shared.ViolationList
 	switch {
@@ -86,7 +90,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case err != nil:
 		return nil, fmt.Errorf("contracttest: read request body: %w", err)
 	default:
-		l = route.requestViolations(req.Header, params, body)
+		l = route.checkRequest(req.Header, params, body, t.coverage)
 	}
 	if err := t.check("request", l); err != nil {
 		if rc != nil {
@@ -96,6 +100,10 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out := new(http.Request)
 	*out = *req
+	if p := preferences(req.Context()); p != "" {
+		out.Header = req.Header.Clone()
+		out.Header.Set("Prefer", p)
+	}
 	switch {
 	case body != nil:
 		// GetBody stays the request's own: under the client it is nil, so
@@ -105,11 +113,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	case rc != nil:
 		out.Body = rc // recorded as too large: sent whole
 	}
+	start := time.Now()
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		return nil, err
 	}
 	respBody, err := readBody(&resp.Body)
+	if t.har != nil && (err == nil || errors.Is(err, errBodyTooLarge)) {
+		t.har.record(harExchange{start: start, req: out, route: route, params: params, reqBody: body, reqTooLarge: reqTooLarge,
+			resp: resp, respBody: respBody, respTooLarge: err != nil})
+	}
 	var rl *shared.ViolationList
 	switch {
 	case route == nil:
@@ -121,6 +134,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("contracttest: read response body: %w", err)
 	default:
 		rl = route.responseViolations(resp.StatusCode, resp.Header, respBody)
+		t.coverage.response(route, resp.StatusCode)
 	}
 	if err := t.check("response", rl); err != nil {
 		_ = resp.Body.Close()

@@ -245,6 +245,13 @@ func (v *Validator) ValidateRequest(req *http.Request) error {
 // requestViolations applies the operation's security, path parameters and
 // request body to a request.
 func (r *route) requestViolations(h http.Header, params map[string]string, body []byte) *shared.ViolationList {
+	l, _, _ := r.check(h, params, body)
+	return l
+}
+
+// check is requestViolations, with the decoded body when it could be
+// decoded (decoded is true), for a Coverage.
+func (r *route) check(h http.Header, params map[string]string, body []byte) (_ *shared.ViolationList, value any, decoded bool) {
 	var l shared.ViolationList
 	if r.bearer && !validBearer(h.Get("Authorization")) {
 		l.Add(Violation{In: "security", Rule: "security",
@@ -287,33 +294,33 @@ func (r *route) requestViolations(h http.Header, params map[string]string, body 
 		if len(body) > 0 {
 			l.Add(Violation{In: "body", Rule: "requestBody", Message: "the operation takes no request body"})
 		}
-		return &l
+		return &l, nil, false
 	}
 	if len(body) == 0 {
 		if rb.Value.Required {
 			l.Add(Violation{In: "body", Rule: "requestBody", Message: "a request body is required"})
 		}
-		return &l
+		return &l, nil, false
 	}
 	ct := h.Get("Content-Type")
 	mt := rb.Value.Content.Get(ct)
 	if mt == nil {
 		l.Add(Violation{In: "header", Rule: "requestBody",
 			Message: fmt.Sprintf("Content-Type %s is not one the spec documents for the request (%s)", shared.Quote(ct), mediaTypes(rb.Value.Content))})
-		return &l
+		return &l, nil, false
 	}
 	if mt.Schema == nil || mt.Schema.Value == nil {
-		return &l
+		return &l, nil, false
 	}
 	value, problem := decodeBody(body)
 	if problem != "" {
 		l.Add(Violation{In: "body", Rule: "requestBody", Message: problem})
-		return &l
+		return &l, nil, false
 	}
 	if addSchemaErrors(&l, mt.Schema.Value.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body") && r.withoutNot != nil {
 		addSchemaErrors(&l, r.withoutNot.VisitJSON(value, openapi3.VisitAsRequest(), openapi3.MultiErrors()), "body")
 	}
-	return &l
+	return &l, value, true
 }
 
 // collectRules lists the schema keywords an error of VisitJSON names.
@@ -507,6 +514,12 @@ func addSchemaErrors(l *shared.ViolationList, err error, in string) bool {
 				walk(x)
 			}
 		case *openapi3.SchemaError:
+			if (e.SchemaField == "allOf" || e.SchemaField == "anyOf" || e.SchemaField == "oneOf") && e.Origin != nil {
+				// "doesn't match all schemas from allOf" names no rule:
+				// the schema that failed inside it does.
+				walk(e.Origin)
+				return
+			}
 			v := schemaViolation(e, in)
 			sawNot = sawNot || v.Rule == "not"
 			l.Add(v)

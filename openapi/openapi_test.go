@@ -388,3 +388,42 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestSpecResponseBounds: the bounds of what Merge returns, at their
+// edges, as kin-openapi reads them. Our client decodes these members
+// without checking them (they are decoration, or are checked elsewhere),
+// so the spec alone keeps each bound; a bound moved by one, or a null
+// allowed, fails here.
+func TestSpecResponseBounds(t *testing.T) {
+	t.Parallel()
+	doc, err := openapi.Load()
+	require.NoError(t, err)
+	cases := []struct {
+		name             string
+		schema, property string
+		value            any
+		valid            bool
+	}{
+		{"a one-character account token", "AccountToken", "account_token", "a", true},
+		{"an empty account token", "AccountToken", "account_token", "", false},
+		{"a color of 18 characters", "AccountIntegration", "color", strings.Repeat("a", 18), true},
+		{"a color of 19 characters", "AccountIntegration", "color", strings.Repeat("a", 19), false},
+		{"a webhook's data, an object", "LinkedAccountWebhook", "data", map[string]any{"id": "x"}, true},
+		{"a webhook's data, null", "LinkedAccountWebhook", "data", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := doc.Components.Schemas[tc.schema]
+			require.NotNil(t, s, "the spec has no schema %s: update this test", tc.schema)
+			p := s.Value.Properties[tc.property]
+			require.NotNil(t, p, "%s has no property %s: update this test", tc.schema, tc.property)
+			err := p.Value.VisitJSON(tc.value)
+			if tc.valid {
+				assert.NoError(t, err, "%s.%s must accept %v: a bound of the spec moved", tc.schema, tc.property, tc.value)
+			} else {
+				assert.Error(t, err, "%s.%s must refuse %v: a bound of the spec moved, or a null became allowed", tc.schema, tc.property, tc.value)
+			}
+		})
+	}
+}

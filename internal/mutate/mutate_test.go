@@ -246,3 +246,25 @@ func TestHooksCompile(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "the mutation hooks (internal/mutate/hooks) no longer compile against the code they wrap; update them:\n%s", out)
 }
+
+// TestGenexportsFlags: make mutate runs genexports with gen/generate.go's
+// flags, which must be those make check-generated gives it, or every
+// mutant's check-generated fails (it did, when -spec and -own were added).
+func TestGenexportsFlags(t *testing.T) {
+	t.Parallel()
+	flags, err := genexportsFlags("../..")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"-own", "AccountToken"}, flags, "the flags of gen/generate.go's genexports line, but -gen, -spec and -out")
+	makefile, err := os.ReadFile("../../Makefile")
+	require.NoError(t, err)
+	var line string
+	for l := range strings.Lines(string(makefile)) {
+		if strings.Contains(l, "./internal/genexports ") {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line, "the Makefile runs genexports in check-generated")
+	for i := 0; i < len(flags); i += 2 {
+		assert.Contains(t, line, flags[i]+" "+flags[i+1], "make check-generated must give genexports the flags gen/generate.go gives it: %s", strings.TrimSpace(line))
+	}
+}

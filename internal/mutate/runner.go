@@ -347,7 +347,11 @@ func (w *worker) checkGenerated(spec []byte) (bool, string, error) {
 	if out, err := gen.CombinedOutput(); err != nil {
 		return true, " (oapi-codegen fails: " + shorten(lastLine(string(out)), 60) + ")", nil
 	}
-	exp := exec.Command(w.r.bin("genexports"), "-gen", filepath.Join(w.dir, "linktoken.gen.go"), "-out", filepath.Join(w.dir, "models.gen.go"))
+	flags, err := genexportsFlags(w.r.root)
+	if err != nil {
+		return false, "", err
+	}
+	exp := exec.Command(w.r.bin("genexports"), append(flags, "-gen", filepath.Join(w.dir, "linktoken.gen.go"), "-spec", specPath, "-out", filepath.Join(w.dir, "models.gen.go"))...)
 	if out, err := exp.CombinedOutput(); err != nil {
 		return true, " (genexports fails: " + shorten(lastLine(string(out)), 60) + ")", nil
 	}
@@ -535,4 +539,34 @@ func shorten(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// genexportsFlags are the flags gen/generate.go's go:generate line gives
+// genexports, but those naming its files (-gen, -spec, -out): the line is
+// where they are written, so the check runs genexports as make generate
+// does.
+func genexportsFlags(root string) ([]string, error) {
+	src, err := os.ReadFile(filepath.Join(root, "gen", "generate.go"))
+	if err != nil {
+		return nil, err
+	}
+	const directive = "//go:generate go run ../internal/genexports "
+	for line := range strings.Lines(string(src)) {
+		rest, ok := strings.CutPrefix(line, directive)
+		if !ok {
+			continue
+		}
+		var flags []string
+		fields := strings.Fields(rest)
+		for i := 0; i < len(fields); i++ {
+			switch fields[i] {
+			case "-gen", "-spec", "-out":
+				i++ // and its value
+			default:
+				flags = append(flags, fields[i])
+			}
+		}
+		return flags, nil
+	}
+	return nil, fmt.Errorf("gen/generate.go has no line %q", strings.TrimSpace(directive))
 }

@@ -11,6 +11,12 @@ import (
 // Redacted replaces a secret.
 const Redacted = "[redacted]"
 
+// SecretMembers are the JSON members of the spec's bodies whose values are
+// credentials or personal data: the end user's email, the link token, the
+// Magic Link URL, the public and the account token. A recording or a
+// report never shows their values.
+var SecretMembers = []string{"end_user_email_address", "link_token", "magic_link_url", "account_token", "public_token"}
+
 // Redactor replaces secrets in text with Redacted: each secret as given and
 // with its surrounding space trimmed, in any case under Unicode simple case
 // folding (regexp's (?i): K, k and the Kelvin sign K are one letter; ß and
