@@ -19,7 +19,7 @@ NPM_CI      = npm ci --prefix $(ORACLES_DIR) --omit=dev --ignore-scripts --no-au
 ALLOW       ?= $(wildcard openapi/allowed-breaking.txt)
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test ci oracles contract contract-live breaking upstream bin/specdiff bench fuzz
+.PHONY: help generate check-generated lint test ci oracles contract contract-live traffic breaking upstream bin/specdiff bench fuzz
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -61,15 +61,18 @@ lint: ## gofmt, go vet, staticcheck, and load and validate the spec.
 	cd $(PEERBENCH_DIR) && $(GO) run $(STATICCHECK) ./...
 	$(GO) test -count=1 -run 'TestSpec' ./openapi
 
-test: ## Run every test with the race detector (the root module and the nested ones).
-	$(GO) test -race -count=1 ./...
+test: ## Run every test with the race detector (the root module and the nested ones), and print the contract suite's coverage of the spec (bin/contract-coverage.{txt,xml}).
+	@mkdir -p bin
+	CONTRACT_COVERAGE_TEXT=$(CURDIR)/bin/contract-coverage.txt CONTRACT_COVERAGE_JUNIT=$(CURDIR)/bin/contract-coverage.xml \
+		$(GO) test -race -count=1 ./...
+	@cat bin/contract-coverage.txt
 	cd $(SPECDIFF_DIR) && $(GO) test -race -count=1 ./...
 	cd $(PEERBENCH_DIR) && $(GO) test -count=1 ./... # no concurrency there; -race would recompile the peer's large graph
 
 oracles: ## Spectral lints the spec; Prism's mock of the spec answers every contract case as ours does. Needs: npm ci of .ci/oracles.
 	@test -x $(ORACLES_DIR)/node_modules/.bin/spectral || { echo "oracles: install Spectral and Prism first, as .ci/run does: $(NPM_CI)"; exit 2; }
 	$(ORACLES_DIR)/node_modules/.bin/spectral lint --ruleset .spectral.yaml -F hint $(OURS)
-	SPEC=$(OURS) $(ORACLES_DIR)/prism.sh $(GO) test -count=1 -run 'TestContract/prism' ./contracttest
+	SPEC=$(OURS) $(ORACLES_DIR)/prism.sh $(GO) test -count=1 -run 'TestContract/prism|TestPreferThroughTheClient' ./contracttest
 
 bin/specdiff:
 	$(GO) build -C $(SPECDIFF_DIR) -o $(CURDIR)/bin/specdiff .
@@ -79,17 +82,22 @@ breaking: bin/specdiff ## Fail when the spec breaks callers compared with BASE (
 	@test -n "$(BASE)" || { echo "breaking: set BASE, e.g. make breaking BASE=origin/main"; exit 2; }
 	bin/specdiff breaking -base "$$BASE" -head $(OURS) $(if $(ALLOW),-allow "$(ALLOW)" -strict) $(if $(FORMAT),-format $(FORMAT))
 
-upstream: SPEC ?= cmd/specdiff/testdata/merge_mktg.link-token.json
-upstream: bin/specdiff ## Compare our spec with Merge's published document SPEC (a file or https URL; default: the trimmed copy in cmd/specdiff/testdata). UPSTREAM_PATH picks the operation in a bundle.
-	bin/specdiff upstream -spec "$(SPEC)" -ours $(OURS) $(if $(UPSTREAM_PATH),-path "$(UPSTREAM_PATH)") $(if $(FORMAT),-format $(FORMAT))
+upstream: SPEC ?= cmd/specdiff/testdata/upstream
+upstream: bin/specdiff ## Compare our spec with Merge's documents SPEC (files, directories or https URLs, space-separated; default: the seven trimmed copies in cmd/specdiff/testdata/upstream). UPSTREAM_PATH picks an operation's path in a bundle. FORMAT=text|json|markdown|github.
+	bin/specdiff upstream $(foreach s,$(SPEC),-spec "$(s)") -ours $(OURS) $(foreach p,$(UPSTREAM_PATH),-path "$(p)") $(if $(FORMAT),-format $(FORMAT))
 
 contract: ## Run the contract suite against CONTRACT_BASE_URL (and the mock).
 	@test -n "$$CONTRACT_BASE_URL" || { echo "contract: set CONTRACT_BASE_URL, e.g. http://127.0.0.1:4010 (see README, Contract testing)"; exit 2; }
 	$(GO) test -count=1 -v -run 'TestContract/(mock|server)' ./contracttest
 
-contract-live: ## Run the contract suite against Merge's live API, and measure whether it honours the Idempotency-Key: needs MERGE_API_KEY, optional MERGE_REGION.
+contract-live: ## Run the contract suite against Merge's live API, recording it, redacted, in bin/live.har, and measure whether it honours the Idempotency-Key: needs MERGE_API_KEY, optional MERGE_REGION.
 	@test -n "$$MERGE_API_KEY" || { echo "contract-live: set MERGE_API_KEY (and MERGE_REGION: us, eu or apac)"; exit 2; }
-	CONTRACT_BASE_URL= $(GO) test -count=1 -v -run 'TestContract/live|TestIdempotencyLive' ./contracttest
+	@mkdir -p bin
+	CONTRACT_BASE_URL= CONTRACT_HAR=$(CURDIR)/bin/live.har $(GO) test -count=1 -v -run 'TestContract/live|TestIdempotencyLive' ./contracttest
+
+traffic: HAR ?= bin/live.har
+traffic: bin/specdiff ## Check recorded traffic (HAR=file, default bin/live.har from make contract-live; or a browser's or a proxy's export) against the spec: what it showed that the spec does not allow. SIDE=both|request|response, FORMAT=text|json|markdown|github.
+	bin/specdiff traffic -ours $(OURS) $(if $(SIDE),-side $(SIDE)) $(if $(FORMAT),-format $(FORMAT)) "$(HAR)"
 
 # Benchmarks: BENCH_ROUNDS rounds of every benchmark, each round running the
 # compared sides (sub-benchmarks impl=...) once each, in forward then reverse
@@ -105,6 +113,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 	$(GO) test -c -o bin/contracttest.test ./contracttest
 	cd $(PEERBENCH_DIR) && $(GO) test -c -o ../../bin/peerbench.test .
 	cd $(SPECDIFF_DIR) && $(GO) test -c -o ../../bin/specdiff.test .
+	@cut -d' ' -f1-3 /proc/loadavg > bin/bench.load
 	@rm -f bin/bench.txt; for i in $$(seq $(BENCH_ROUNDS)); do \
 		order=forward; [ $$((i % 2)) -eq 0 ] && order=reverse; \
 		echo "bench: round $$i of $(BENCH_ROUNDS), $$order order"; \
@@ -114,15 +123,15 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 				-test.short -test.benchmem -test.count 1 -test.benchtime $(BENCHTIME)) >> bin/bench.txt || { tail -20 bin/bench.txt; exit 1; }; \
 		done; \
 	done
-	@mkdir -p docs; { \
-		echo "make bench, $$(date -u +%Y-%m-%d): $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); $$($(GO) version); $$(nproc) CPUs"; \
+	@mkdir -p docs; load_start=$$(cat bin/bench.load); { \
+		echo "make bench, $$(date -u +%Y-%m-%d): $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); $$($(GO) version); $$(nproc) CPUs; load average at the start $$load_start, at the end $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 		grep -m1 '^cpu:' bin/bench.txt; \
-		for g in Call ClientOverhead ValidatingTransport Exchange Concurrent; do \
+		for g in Call ClientOverhead ValidatingTransport Exchange Concurrent MockCoverage; do \
 			echo; echo "== $$g: each side against the first column"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \
 		echo; echo "== single benchmarks"; \
-		$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/' bin/bench.txt | sed '/^\(goos\|goarch\|cpu\):/d'; \
+		$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/ OR .name:/^Traffic/' bin/bench.txt | sed '/^\(goos\|goarch\|cpu\):/d'; \
 	} | tee docs/bench.txt
 	@echo; echo "bench: raw results in bin/bench.txt; the tables above are in docs/bench.txt (commit it)"
 
@@ -130,7 +139,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 # A target in a nested module is dir:package:target.
 FUZZ_TARGETS = .:client:FuzzResponseDecoding .:client:FuzzParseRetryAfter .:client:FuzzParseRegion \
 	.:contracttest:FuzzVerdictsAgree .:contracttest:FuzzMock \
-	$(SPECDIFF_DIR):.:FuzzObjectMembers
+	$(SPECDIFF_DIR):.:FuzzObjectMembers $(SPECDIFF_DIR):.:FuzzPatternMatches $(SPECDIFF_DIR):.:FuzzTraffic
 FUZZTIME ?= 30s
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s).

@@ -604,10 +604,13 @@ func TestMockCommand(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the mock did not start")
 	}
-	post := func(body string) int {
+	post := func(body string, prefer ...string) int {
 		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+testKey)
+		for _, p := range prefer {
+			req.Header.Add("Prefer", p)
+		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -615,6 +618,8 @@ func TestMockCommand(t *testing.T) {
 	}
 	assert.Equal(t, 200, post(`{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}`))
 	assert.Equal(t, 400, post(`{"end_user_email_address":"ada@example.com","categories":["hris"],"link_expiry_mins":9000}`))
+	assert.Equal(t, 429, post(`{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}`, "code=429"),
+		"Prism's Prefer control, served by the command too")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	// Read stderr to its end before Wait, which closes the pipe: waiting
@@ -637,6 +642,7 @@ read:
 	all := strings.Join(logged, "\n")
 	assert.Contains(t, all, "status=200")
 	assert.Contains(t, all, "status=400")
+	assert.Contains(t, all, "status=429")
 	assert.Contains(t, all, "link_expiry_mins")
 	assert.Contains(t, all, "mock stopped")
 	assert.NotContains(t, all, testKey)

@@ -71,7 +71,9 @@ value). It plays the whole flow, so a service in any language can test it:
 POST /link-token issues a link token; POST /_mock/complete-link with
 {"link_token": "..."} stands in for the end user finishing Merge Link and
 answers {"public_token": "..."}; GET /account-token/{public_token} exchanges
-it, once.
+it, once. A request's Prefer header asks for one of the spec's answers, as
+Prism's mock does: "code=429" (a documented status), "example=magicLink" (a
+named example), "dynamic=false" (the first example).
 
 Example:
   linktoken mock -addr 127.0.0.1:4010
@@ -80,6 +82,7 @@ Example:
       -d '{"end_user_email_address":"ada@example.com","end_user_organization_name":"Acme","end_user_origin_id":"42","categories":["hris"]}'
   curl -s -X POST http://127.0.0.1:4010/_mock/complete-link -d '{"link_token":"<link_token>"}'
   curl -s http://127.0.0.1:4010/account-token/<public_token> -H 'Authorization: Bearer any'
+  curl -s http://127.0.0.1:4010/account-token/any -H 'Authorization: Bearer any' -H 'Prefer: code=404'
 
 Flags:
 `
