@@ -23,13 +23,15 @@ import (
 // X-Account-Token headers (a Bearer key keeps its scheme: "Bearer
 // [redacted]"), the path parameters (the public token), and, in JSON
 // bodies, the members end_user_email_address, link_token, magic_link_url,
-// account_token and public_token, then any of those values wherever else
-// they appear (an error echoing the email, a Location), in any case. A
+// account_token and public_token (shared.SecretMembers, their names in any
+// case), then any of those values wherever else they appear (an error
+// echoing the email, a Location), in any case. A
 // redacted HAR still validates against the spec, so "specdiff traffic" can
 // check it.
 //
 // A JSON body is written re-encoded after redaction, its members in name
-// order; another body as text. A HAR keeps at most 10,000 exchanges and
+// order; another body as text. A body over the Validator's bound is
+// recorded without its text, its size -1 (not available). A HAR keeps at most 10,000 exchanges and
 // 64 MiB of bodies; past either, what is left out is counted in the
 // archive's comment. The zero value is ready to use, and a HAR is safe for
 // concurrent use.
@@ -49,11 +51,15 @@ const (
 // harSecretHeaders are the headers whose values a HAR never holds.
 var harSecretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-Account-Token"}
 
-// harSecretMembers are the JSON members whose values a HAR never holds.
-var harSecretMembers = []string{"end_user_email_address", "link_token", "magic_link_url", "account_token", "public_token"}
+// harSecretMember finds a secret member's (shared.SecretMembers, its name in
+// any case) string value as written.
+var harSecretMember = regexp.MustCompile(`(?i)"(?:` + strings.Join(shared.SecretMembers, "|") + `)"\s*:\s*"((?:[^"\\]|\\.)*)`)
 
-// harSecretMember finds a secret member's string value as written.
-var harSecretMember = regexp.MustCompile(`"(?:` + strings.Join(harSecretMembers, "|") + `)"\s*:\s*"((?:[^"\\]|\\.)*)`)
+// harIsSecretMember reports whether a JSON member's name is one of
+// shared.SecretMembers, in any case (as specdiff reads them).
+func harIsSecretMember(name string) bool {
+	return slices.ContainsFunc(shared.SecretMembers, func(s string) bool { return strings.EqualFold(s, name) })
+}
 
 // RecordHAR makes a transport record every exchange it sends in h, whether
 // or not it keeps the contract. Transport only.
@@ -177,7 +183,7 @@ func (h *HAR) record(x harExchange) {
 		Response: harResponse{
 			Status: resp.StatusCode, StatusText: strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode))),
 			HTTPVersion: harVersion(resp.Proto), Cookies: []struct{}{}, Headers: harHeaders(resp.Header, red),
-			RedirectURL: harRedact(red, resp.Header.Get("Location")), HeadersSize: -1, BodySize: -1,
+			RedirectURL: harRedact(red, resp.Header.Get("Location")), HeadersSize: -1,
 		},
 		Timings: harTimings{Send: 0, Wait: elapsed, Receive: 0},
 	}
@@ -195,18 +201,19 @@ func (h *HAR) record(x harExchange) {
 		return
 	}
 	reqText, respText := harText(reqBody, reqJSON, red), harText(respBody, respJSON, red)
-	withBodies := h.bodyBytes+len(reqText)+len(respText) <= maxHARBodyBytes
+	n := len(reqText) + len(respText)
+	withBodies := h.bodyBytes+n <= maxHARBodyBytes
 	if !withBodies {
 		h.bodiesOmitted++
 	}
 	if len(reqBody) > 0 || x.reqTooLarge {
 		e.Request.PostData = harBody(req.Header.Get("Content-Type"), reqBody, reqText, withBodies, x.reqTooLarge)
-		e.Request.BodySize = len(reqBody)
+		e.Request.BodySize = e.Request.PostData.Size
 	}
 	e.Response.Content = *harBody(resp.Header.Get("Content-Type"), respBody, respText, withBodies, x.respTooLarge)
-	e.Response.BodySize = len(respBody)
+	e.Response.BodySize = e.Response.Content.Size
 	if withBodies {
-		h.bodyBytes += len(reqText) + len(respText)
+		h.bodyBytes += n
 	}
 	h.entries = append(h.entries, e)
 }
@@ -239,7 +246,7 @@ func harJSON(body []byte) (any, []string) {
 		switch x := v.(type) {
 		case map[string]any:
 			for k, m := range x {
-				if s, ok := m.(string); ok && slices.Contains(harSecretMembers, k) {
+				if s, ok := m.(string); ok && harIsSecretMember(k) {
 					secrets = append(secrets, s)
 					x[k] = shared.Redacted
 					continue
