@@ -178,7 +178,7 @@ func (h *HAR) record(x harExchange) {
 		Request: harRequest{
 			Method: req.Method, URL: harRedact(red, u.String()), HTTPVersion: harVersion(req.Proto),
 			Cookies: []struct{}{}, Headers: harHeaders(req.Header, red), QueryString: []harNV{},
-			HeadersSize: -1, BodySize: -1,
+			HeadersSize: -1,
 		},
 		Response: harResponse{
 			Status: resp.StatusCode, StatusText: strings.TrimSpace(strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode))),

@@ -324,7 +324,7 @@ func TestHARReencodesOnlyJSONBodies(t *testing.T) {
 
 // TestHARRecordsEachExchange: every exchange is an entry, in order, with
 // its method, URL, bodies and sizes (a request without a body has no
-// postData and a bodySize of -1; headers' sizes are not available, -1),
+// postData and a bodySize of 0; headers' sizes are not available, -1),
 // and a HAR that left nothing out has no comment.
 func TestHARRecordsEachExchange(t *testing.T) {
 	t.Parallel()
@@ -360,7 +360,7 @@ func TestHARRecordsEachExchange(t *testing.T) {
 			assert.Equal(t, -1, e.Response.HeadersSize, "a response's headersSize is not available: -1")
 			if tc.body == "" {
 				assert.Nil(t, e.Request.PostData, "a request without a body has no postData")
-				assert.Equal(t, -1, e.Request.BodySize, "a request without a body has a bodySize of -1")
+				assert.Equal(t, 0, e.Request.BodySize, "a request without a body has a bodySize of 0: its size is known (HAR 1.2 keeps -1 for a size not available)")
 			} else {
 				require.NotNil(t, e.Request.PostData, "a request with a body has postData")
 				assert.Equal(t, tc.body, e.Request.PostData.Text)
