@@ -55,12 +55,6 @@ var harSecretHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"
 // any case) string value as written.
 var harSecretMember = regexp.MustCompile(`(?i)"(?:` + strings.Join(shared.SecretMembers, "|") + `)"\s*:\s*"((?:[^"\\]|\\.)*)`)
 
-// harIsSecretMember reports whether a JSON member's name is one of
-// shared.SecretMembers, in any case (as specdiff reads them).
-func harIsSecretMember(name string) bool {
-	return slices.ContainsFunc(shared.SecretMembers, func(s string) bool { return strings.EqualFold(s, name) })
-}
-
 // RecordHAR makes a transport record every exchange it sends in h, whether
 // or not it keeps the contract. Transport only.
 func RecordHAR(h *HAR) Option {
@@ -241,25 +235,10 @@ func harJSON(body []byte) (any, []string) {
 	if dec.Decode(&v) != nil || dec.More() {
 		return nil, secrets
 	}
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, m := range x {
-				if s, ok := m.(string); ok && harIsSecretMember(k) {
-					secrets = append(secrets, s)
-					x[k] = shared.Redacted
-					continue
-				}
-				walk(m)
-			}
-		case []any:
-			for _, m := range x {
-				walk(m)
-			}
-		}
-	}
-	walk(v)
+	shared.EachSecret(v, func(obj map[string]any, name, value string) {
+		secrets = append(secrets, value)
+		obj[name] = shared.Redacted
+	})
 	return v, secrets
 }
 

@@ -175,24 +175,7 @@ func headerSecrets(headers, cookies []harNV) []string {
 // decoded JSON body, at any depth, their names in any case.
 func bodySecrets(v any) []string {
 	var out []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, m := range x {
-				if s, ok := m.(string); ok && slices.ContainsFunc(shared.SecretMembers, func(name string) bool { return strings.EqualFold(name, k) }) {
-					out = append(out, s)
-					continue
-				}
-				walk(m)
-			}
-		case []any:
-			for _, m := range x {
-				walk(m)
-			}
-		}
-	}
-	walk(v)
+	shared.EachSecret(v, func(_ map[string]any, _, value string) { out = append(out, value) })
 	return out
 }
 

@@ -17,6 +17,27 @@ const Redacted = "[redacted]"
 // report never shows their values.
 var SecretMembers = []string{"end_user_email_address", "link_token", "magic_link_url", "account_token", "public_token"}
 
+// EachSecret calls f for each member of a decoded JSON value (the maps and
+// slices of encoding/json), at any depth, whose name is one of
+// SecretMembers in any case and whose value is a string, with the object
+// that holds it. f may replace the member's value in obj.
+func EachSecret(v any, f func(obj map[string]any, name, value string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, m := range x {
+			if s, ok := m.(string); ok && slices.ContainsFunc(SecretMembers, func(name string) bool { return strings.EqualFold(name, k) }) {
+				f(x, k, s)
+				continue
+			}
+			EachSecret(m, f)
+		}
+	case []any:
+		for _, m := range x {
+			EachSecret(m, f)
+		}
+	}
+}
+
 // Redactor replaces secrets in text with Redacted: each secret as given and
 // with its surrounding space trimmed, in any case under Unicode simple case
 // folding (regexp's (?i): K, k and the Kelvin sign K are one letter; ß and

@@ -91,3 +91,29 @@ func TestVersion(t *testing.T) {
 	}
 	assert.NotEmpty(t, shared.Version())
 }
+
+// TestEachSecret: every string member named as one of SecretMembers, in any
+// case and at any depth, with the object holding it so that it can be
+// replaced; a secret name with a value that is not a string is walked into.
+func TestEachSecret(t *testing.T) {
+	t.Parallel()
+	body := map[string]any{
+		"End_User_Email_Address": "ada@example.com",
+		"end_user_origin_id":     "not a secret",
+		"nested":                 []any{map[string]any{"link_token": "lt"}, "magic_link_url"},
+		"public_token":           map[string]any{"account_token": "at"},
+		"link_token":             nil,
+	}
+	var found []string
+	shared.EachSecret(body, func(obj map[string]any, name, value string) {
+		found = append(found, name+"="+value)
+		obj[name] = shared.Redacted
+	})
+	slices.Sort(found)
+	assert.Equal(t, []string{"End_User_Email_Address=ada@example.com", "account_token=at", "link_token=lt"}, found,
+		"EachSecret must find each string member named in SecretMembers (any case, any depth), and only those")
+	assert.Equal(t, shared.Redacted, body["End_User_Email_Address"], "f must be able to replace the member in the object it is given")
+	assert.Equal(t, shared.Redacted, body["nested"].([]any)[0].(map[string]any)["link_token"])
+	assert.Equal(t, "not a secret", body["end_user_origin_id"])
+	shared.EachSecret("plain", func(map[string]any, string, string) { t.Error("a JSON string holds no member") })
+}
