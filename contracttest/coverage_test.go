@@ -149,3 +149,157 @@ func TestCoverageMain(t *testing.T) {
 	os.Args = []string{"contracttest.test", "-test.run=TestOne"}
 	assert.Equal(t, 0, cov.Main(runner(0), contracttest.Thresholds{contracttest.KindStatus: 1}), "a partial run is not held to the thresholds")
 }
+
+// TestCoverageItems: a Coverage lists what the spec lets a suite exercise,
+// before anything is sent: the rules of each parameter's schema (but those a
+// request cannot break), the enum values of a schema reached through allOf,
+// null for a nullable property only, and the properties inside a map's
+// values.
+func TestCoverageItems(t *testing.T) {
+	t.Parallel()
+	const exchange = "GET /account-token/{public_token}"
+	cov, err := contracttest.NewCoverage()
+	require.NoError(t, err)
+	r := cov.Report()
+	for _, c := range []struct {
+		name, op, kind, target string
+		listed                 bool
+	}{
+		{"a path parameter's pattern", exchange, contracttest.KindRule, "path public_token pattern", true},
+		{"a path parameter's maxLength", exchange, contracttest.KindRule, "path public_token maxLength", true},
+		{"a path parameter's not", exchange, contracttest.KindRule, "path public_token not", true},
+		{"a path parameter cannot be absent", exchange, contracttest.KindRule, "path public_token required", false},
+		{"a path parameter cannot be empty", exchange, contracttest.KindRule, "path public_token minLength", false},
+		{"a header's minLength", "POST /link-token", contracttest.KindRule, "header Idempotency-Key minLength", true},
+		{"a header's pattern", "POST /link-token", contracttest.KindRule, "header Idempotency-Key pattern", true},
+		{"an optional header has no required rule", "POST /link-token", contracttest.KindRule, "header Idempotency-Key required", false},
+		{"an enum value through allOf", "POST /link-token", contracttest.KindEnum, "/language en", true},
+		{"another enum value through allOf", "POST /link-token", contracttest.KindEnum, "/language de", true},
+		{"null of a nullable property", "POST /link-token", contracttest.KindNull, "/integration", true},
+		{"no null of a property that is not nullable", "POST /link-token", contracttest.KindNull, "/language", false},
+		{"a property of a map's values", "POST /link-token", contracttest.KindPresent, "/category_common_model_scopes/*/*/model_name", true},
+		{"a rule of a map's values", "POST /link-token", contracttest.KindRule, "/category_common_model_scopes/*/*/model_name required", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := hitsOf(r, c.op, c.kind, c.target)
+			if c.listed {
+				assert.Equal(t, 0, n, "a fresh Coverage should list %s: %s %s, not yet hit; newCoverage (paramRules, schemaItems) no longer reaches it", c.op, c.kind, c.target)
+			} else {
+				assert.Equal(t, -1, n, "%s: %s %s cannot be exercised, so a Coverage should not list it", c.op, c.kind, c.target)
+			}
+		})
+	}
+}
+
+// TestCoverageCountsOnce: each recorder (here the transport and the mock)
+// counts an exchange once per item, for an enum value reached through
+// allOf as for one in a map's values.
+func TestCoverageCountsOnce(t *testing.T) {
+	t.Parallel()
+	r := coverageOf(t, func(c *client.Client) {
+		req := ada()
+		req.Language = client.LanguageEnglish
+		req.CategoryCommonModelScopes = map[string][]client.CommonModelScope{"hris": {{ModelName: "Employee"}}}
+		_, err := c.CreateLinkToken(context.Background(), req)
+		require.NoError(t, err)
+	})
+	for _, c := range []struct {
+		name, kind, target string
+		want               int
+	}{
+		{"the enum value sent through allOf", contracttest.KindEnum, "/language en", 2},
+		{"the enum value not sent", contracttest.KindEnum, "/language de", 0},
+		{"the property holding it", contracttest.KindPresent, "/language", 2},
+		{"a property of a map's value", contracttest.KindPresent, "/category_common_model_scopes/*/*/model_name", 2},
+		{"a property left out of a map's value", contracttest.KindAbsent, "/category_common_model_scopes/*/*/model_permissions", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.want, hits(r, c.kind, c.target), "one exchange seen by two recorders: %s %s should count %d (walk counts each item once per recorder, allOf included)", c.kind, c.target, c.want)
+		})
+	}
+}
+
+// TestCoverageReportSorted: a report lists its items by operation, then
+// kind, then target, whatever order they were hit in.
+func TestCoverageReportSorted(t *testing.T) {
+	t.Parallel()
+	r := coverageOf(t, func(c *client.Client) { _, _ = c.CreateLinkToken(context.Background(), ada()) })
+	require.NotEmpty(t, r.Items)
+	for i := 1; i < len(r.Items); i++ {
+		a, b := r.Items[i-1], r.Items[i]
+		require.Truef(t, a.Operation < b.Operation || a.Operation == b.Operation && (a.Kind < b.Kind || a.Kind == b.Kind && a.Target < b.Target),
+			"item %d (%v) should come after item %d (%v): Report sorts by operation, kind, target", i-1, a, i, b)
+	}
+}
+
+// smallReport is a report of two operations, some items covered.
+func smallReport() contracttest.CoverageReport {
+	return contracttest.CoverageReport{Items: []contracttest.CoverageItem{
+		{Operation: "GET /a", Kind: contracttest.KindOperation, Target: "GET /a"},
+		{Operation: "POST /b", Kind: contracttest.KindOperation, Target: "POST /b", Hits: 3},
+		{Operation: "POST /b", Kind: contracttest.KindStatus, Target: "200", Hits: 1},
+		{Operation: "POST /b", Kind: contracttest.KindStatus, Target: "400"},
+		{Operation: "POST /b", Kind: contracttest.KindStatus, Target: "500"},
+	}}
+}
+
+// TestCoverageReportText: the text report, exactly: the share of every item,
+// of each kind, then each item not covered, and nothing more when all are.
+func TestCoverageReportText(t *testing.T) {
+	t.Parallel()
+	covered := smallReport()
+	for i := range covered.Items {
+		covered.Items[i].Hits++
+	}
+	for _, c := range []struct {
+		name   string
+		report contracttest.CoverageReport
+		want   string
+	}{
+		{"some covered", smallReport(), `contracttest coverage of the spec: 40.0% of 5 items
+  operation     50.0% of 2
+  status        33.3% of 3
+  not covered: GET /a: operation GET /a
+  not covered: POST /b: status 400
+  not covered: POST /b: status 500
+`},
+		{"all covered", covered, `contracttest coverage of the spec: 100.0% of 5 items
+  operation    100.0% of 2
+  status       100.0% of 3
+`},
+		{"no items", contracttest.CoverageReport{}, "contracttest coverage of the spec: 100.0% of 0 items\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			require.NoError(t, c.report.WriteText(&b))
+			assert.Equal(t, c.want, b.String(), "WriteText's output changed: if on purpose, update this expected text (and README's example if it shows one)")
+		})
+	}
+}
+
+// TestCoverageReportJUnit: the JUnit XML, exactly: one suite per operation,
+// in order, a failure for each item not covered.
+func TestCoverageReportJUnit(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	require.NoError(t, smallReport().WriteJUnit(&b))
+	assert.Equal(t, `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="contracttest coverage">
+  <testsuite name="GET /a" tests="1" failures="1">
+    <testcase name="operation GET /a" classname="GET /a">
+      <failure message="not covered by any exchange"></failure>
+    </testcase>
+  </testsuite>
+  <testsuite name="POST /b" tests="4" failures="2">
+    <testcase name="operation POST /b" classname="POST /b"></testcase>
+    <testcase name="status 200" classname="POST /b"></testcase>
+    <testcase name="status 400" classname="POST /b">
+      <failure message="not covered by any exchange"></failure>
+    </testcase>
+    <testcase name="status 500" classname="POST /b">
+      <failure message="not covered by any exchange"></failure>
+    </testcase>
+  </testsuite>
+</testsuites>
+`, b.String(), "WriteJUnit's output changed: if on purpose, update this expected XML and check a CI system still reads it")
+}
