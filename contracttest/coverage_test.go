@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -141,6 +144,7 @@ func TestCoverageMain(t *testing.T) {
 	args := os.Args
 	t.Cleanup(func() { os.Args = args })
 	os.Args = []string{"contracttest.test"}
+	captureOutput(t)
 	assert.Equal(t, 1, cov.Main(runner(0), contracttest.Thresholds{contracttest.KindStatus: 0.5}), "nothing covered: under the threshold")
 	assert.Equal(t, 0, cov.Main(runner(0), contracttest.Thresholds{contracttest.KindStatus: 0}))
 	assert.Equal(t, 2, cov.Main(runner(2), nil), "the tests' own failure")
@@ -303,3 +307,167 @@ func TestCoverageReportJUnit(t *testing.T) {
 </testsuites>
 `, b.String(), "WriteJUnit's output changed: if on purpose, update this expected XML and check a CI system still reads it")
 }
+
+// captureOutput points os.Stdout and os.Stderr at files until the test ends
+// and returns a function that reads what was written to each. Only a test
+// that is not parallel may call it.
+func captureOutput(t *testing.T) func() (stdout, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	out, err := os.Create(filepath.Join(dir, "stdout"))
+	require.NoError(t, err)
+	errs, err := os.Create(filepath.Join(dir, "stderr"))
+	require.NoError(t, err)
+	stdout, stderr := os.Stdout, os.Stderr
+	os.Stdout, os.Stderr = out, errs
+	t.Cleanup(func() {
+		os.Stdout, os.Stderr = stdout, stderr
+		_ = out.Close()
+		_ = errs.Close()
+	})
+	return func() (string, string) {
+		o, err := os.ReadFile(out.Name())
+		require.NoError(t, err)
+		e, err := os.ReadFile(errs.Name())
+		require.NoError(t, err)
+		return string(o), string(e)
+	}
+}
+
+// TestCoverageMainThresholdMessage: a kind under its threshold is named
+// on standard error with its share and the share required; "" is all items.
+func TestCoverageMainThresholdMessage(t *testing.T) {
+	cov, err := contracttest.NewCoverage()
+	require.NoError(t, err)
+	n := len(cov.Report().Items)
+	args := os.Args
+	t.Cleanup(func() { os.Args = args })
+	os.Args = []string{"contracttest.test"}
+	output := captureOutput(t)
+	assert.Equal(t, 1, cov.Main(runner(0), contracttest.Thresholds{"": 0.5, contracttest.KindStatus: 0.25}), "nothing covered: under both thresholds")
+	_, stderr := output()
+	_, statuses := cov.Report().Ratio(contracttest.KindStatus)
+	assert.Equal(t,
+		"contracttest: coverage of all items is 0.0% of "+strconv.Itoa(n)+", under the 50.0% required: add cases that exercise what is listed as not covered\n"+
+			"contracttest: coverage of status is 0.0% of "+strconv.Itoa(statuses)+", under the 25.0% required: add cases that exercise what is listed as not covered\n",
+		stderr, "Main's message for a kind under its threshold changed: it should name the kind (all items for \"\"), its share and the share required")
+}
+
+// TestCoverageMainPartialRun: only a -run or -skip flag (either spelling,
+// with its value joined or apart) makes a run partial, which no threshold
+// applies to; any other flag leaves the thresholds in force.
+func TestCoverageMainPartialRun(t *testing.T) {
+	cov, err := contracttest.NewCoverage()
+	require.NoError(t, err)
+	args := os.Args
+	t.Cleanup(func() { os.Args = args })
+	for _, c := range []struct {
+		name    string
+		args    []string
+		partial bool
+	}{
+		{"no flag", nil, false},
+		{"-test.v", []string{"-test.v"}, false},
+		{"-test.v=true", []string{"-test.v=true"}, false},
+		{"-test.count=1", []string{"-test.count=1"}, false},
+		{"-test.runner, another flag", []string{"-test.runner=x"}, false},
+		{"-test.run=X", []string{"-test.run=X"}, true},
+		{"-test.run X", []string{"-test.run", "X"}, true},
+		{"-test.skip=X", []string{"-test.v", "-test.skip=X"}, true},
+		{"-run=X", []string{"-run=X"}, true},
+		{"-skip X", []string{"-skip", "X"}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.Args = append([]string{"contracttest.test"}, c.args...)
+			output := captureOutput(t)
+			code := cov.Main(runner(0), contracttest.Thresholds{contracttest.KindStatus: 1})
+			stdout, _ := output()
+			if c.partial {
+				assert.Equal(t, 0, code, "a run with %v is of some tests only: no threshold applies", c.args)
+				assert.Equal(t, "contracttest coverage of the spec: 0.0% of "+strconv.Itoa(len(cov.Report().Items))+" items (only some tests ran: no threshold applies)\n", stdout,
+					"a partial run prints the headline only, saying no threshold applies")
+			} else {
+				assert.Equal(t, 1, code, "a run with %v is of every test: the thresholds apply (nothing is covered)", c.args)
+				assert.Contains(t, stdout, "  not covered: ", "a full run prints the whole text report")
+			}
+		})
+	}
+}
+
+// TestCoverageMainWritesFiles: the files the environment names hold the
+// report in each format, as the Write methods write it.
+func TestCoverageMainWritesFiles(t *testing.T) {
+	cov, err := contracttest.NewCoverage()
+	require.NoError(t, err)
+	args := os.Args
+	t.Cleanup(func() { os.Args = args })
+	os.Args = []string{"contracttest.test"}
+	dir := t.TempDir()
+	r := cov.Report()
+	for _, c := range []struct {
+		env   string
+		write func(io.Writer) error
+	}{
+		{contracttest.EnvCoverageText, r.WriteText},
+		{contracttest.EnvCoverageJSON, r.WriteJSON},
+		{contracttest.EnvCoverageJUnit, r.WriteJUnit},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			path := filepath.Join(dir, c.env)
+			t.Setenv(c.env, path)
+			captureOutput(t)
+			assert.Equal(t, 0, cov.Main(runner(0), nil))
+			var want bytes.Buffer
+			require.NoError(t, c.write(&want))
+			got, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Equal(t, want.String(), string(got), "the file %s names should hold the whole report, as written to any writer", c.env)
+		})
+	}
+}
+
+// TestCoverageMainUnwritableFile: a report Main cannot write fails the run,
+// and says which variable named the file, in every format.
+func TestCoverageMainUnwritableFile(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("needs /dev/full, where every write fails:", err)
+	}
+	cov, err := contracttest.NewCoverage()
+	require.NoError(t, err)
+	args := os.Args
+	t.Cleanup(func() { os.Args = args })
+	os.Args = []string{"contracttest.test"}
+	for _, env := range []string{contracttest.EnvCoverageText, contracttest.EnvCoverageJSON, contracttest.EnvCoverageJUnit} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "/dev/full")
+			output := captureOutput(t)
+			assert.Equal(t, 1, cov.Main(runner(0), nil), "a report that could not be written must fail the run, or CI reads a truncated file")
+			_, stderr := output()
+			assert.Contains(t, stderr, "contracttest: "+env+": ", "the message should name the variable to fix")
+		})
+	}
+}
+
+// TestCoverageReportWriteError: each format returns its writer's error.
+func TestCoverageReportWriteError(t *testing.T) {
+	t.Parallel()
+	r := smallReport()
+	for _, c := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"text", r.WriteText},
+		{"JSON", r.WriteJSON},
+		{"JUnit", r.WriteJUnit},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			assert.ErrorIs(t, c.write(failingWriter{}), errWrite, "a %s report that could not be written must say so", c.name)
+		})
+	}
+}
+
+var errWrite = errors.New("write refused")
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
