@@ -471,3 +471,32 @@ var errWrite = errors.New("write refused")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errWrite }
+
+// TestCoverageRecordsMockRequests: the mock alone records what a request
+// the client would not send exercises: a property sent as null, and a rule
+// broken inside an array or a map, under the schema's pointer ("*" for an
+// index or a key).
+func TestCoverageRecordsMockRequests(t *testing.T) {
+	t.Parallel()
+	const base = `"end_user_email_address":"a@b.c","end_user_organization_name":"A","end_user_origin_id":"1","categories":["hris"]`
+	for _, c := range []struct {
+		name, body, kind, target string
+	}{
+		{"a property sent as null", `{` + base + `,"integration":null}`, contracttest.KindNull, "/integration"},
+		{"a rule broken in a map's array", `{` + base + `,"category_common_model_scopes":{"hris":[{"model_name":""}]}}`, contracttest.KindRule, "/category_common_model_scopes/*/*/model_name minLength"},
+		{"a rule broken in an array", `{"end_user_email_address":"a@b.c","end_user_organization_name":"A","end_user_origin_id":"1","categories":[]}`, contracttest.KindRule, "/categories minItems"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cov, err := contracttest.NewCoverage()
+			require.NoError(t, err)
+			m, err := contracttest.NewMock(contracttest.WithCoverage(cov))
+			require.NoError(t, err)
+			req := httptest.NewRequest(http.MethodPost, "http://mock/link-token", strings.NewReader(c.body))
+			req.Header.Set("Authorization", "Bearer k")
+			req.Header.Set("Content-Type", "application/json")
+			m.ServeHTTP(httptest.NewRecorder(), req)
+			assert.Equal(t, 1, hits(cov.Report(), c.kind, c.target), "one request to the mock should record %s %s once", c.kind, c.target)
+		})
+	}
+}
