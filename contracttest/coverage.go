@@ -1,6 +1,7 @@
 package contracttest
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,7 +124,6 @@ func newCoverage(v *Validator) *Coverage {
 	return c
 }
 
-// paramRules adds the rules of a parameter's schema.
 // paramRules adds the rules of a parameter's schema, but those unreachable.
 func (c *Coverage) paramRules(op, where string, p *openapi3.Parameter, unreachable ...string) {
 	rules := []string{}
@@ -229,15 +228,13 @@ func (r *route) checkRequest(h http.Header, params map[string]string, body []byt
 // request records a request of route r: the operation, its body's
 // properties and enum values, and the rules it broke.
 func (c *Coverage) request(r *route, value any, decoded bool, violations []Violation) {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.plans[r]
-	if p == nil {
-		return
-	}
+	c.record(r, func(p *plan) {
+		c.requestOf(p, value, decoded, violations)
+	})
+}
+
+// requestOf records a request of the operation of plan p, c locked.
+func (c *Coverage) requestOf(p *plan, value any, decoded bool, violations []Violation) {
 	c.hit(coverageItem{p.name, KindOperation, p.name})
 	if decoded && p.body != nil {
 		c.walk(p.name, "", p.body, value)
@@ -261,21 +258,27 @@ func (c *Coverage) request(r *route, value any, decoded bool, violations []Viola
 
 // response records a status answered to a request of route r.
 func (c *Coverage) response(r *route, status int) {
+	c.record(r, func(p *plan) {
+		code := strconv.Itoa(status)
+		for _, s := range p.statuses {
+			if s == code || (len(s) == 3 && s[1:] == "XX" && s[0] == code[0]) || s == "default" {
+				c.hit(coverageItem{p.name, KindStatus, s})
+				return
+			}
+		}
+	})
+}
+
+// record calls fn with the plan of route r, c locked; it does nothing when
+// c is nil (no coverage asked for) or r is not of c's spec.
+func (c *Coverage) record(r *route, fn func(p *plan)) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p := c.plans[r]
-	if p == nil {
-		return
-	}
-	code := strconv.Itoa(status)
-	for _, s := range p.statuses {
-		if s == code || (len(s) == 3 && s[1:] == "XX" && s[0] == code[0]) || s == "default" {
-			c.hit(coverageItem{p.name, KindStatus, s})
-			return
-		}
+	if p := c.plans[r]; p != nil {
+		fn(p)
 	}
 }
 
@@ -323,8 +326,9 @@ func (c *Coverage) walk(op, ptr string, s *openapi3.Schema, value any) {
 			}
 		}
 		if ap := s.AdditionalProperties.Schema; ap != nil {
+			// A null member is walked too: walk records nothing of a null.
 			for name, member := range v {
-				if _, declared := s.Properties[name]; !declared && member != nil {
+				if _, declared := s.Properties[name]; !declared {
 					c.walk(op, c.target(ptr, "/", "*"), ap.Value, member)
 				}
 			}
@@ -385,15 +389,8 @@ func (c *Coverage) Report() CoverageReport {
 	for it, n := range c.hits {
 		r.Items = append(r.Items, CoverageItem{it.Operation, it.Kind, it.Target, n})
 	}
-	sort.Slice(r.Items, func(i, j int) bool {
-		a, b := r.Items[i], r.Items[j]
-		if a.Operation != b.Operation {
-			return a.Operation < b.Operation
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Target < b.Target
+	slices.SortFunc(r.Items, func(a, b CoverageItem) int {
+		return cmp.Or(strings.Compare(a.Operation, b.Operation), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Target, b.Target))
 	})
 	return r
 }
@@ -425,29 +422,33 @@ func (r CoverageReport) kinds() []string {
 			out = append(out, it.Kind)
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 
 // WriteText writes the report for a person: the share of each kind, then
 // every item not covered.
 func (r CoverageReport) WriteText(w io.Writer) error {
-	all, n := r.Ratio("")
-	fmt.Fprintf(w, "contracttest coverage of the spec: %.1f%% of %d items\n", 100*all, n)
+	var b strings.Builder
+	r.writeHeadline(&b, "")
 	for _, k := range r.kinds() {
 		ratio, n := r.Ratio(k)
-		fmt.Fprintf(w, "  %-12s %5.1f%% of %d\n", k, 100*ratio, n)
+		fmt.Fprintf(&b, "  %-12s %5.1f%% of %d\n", k, 100*ratio, n)
 	}
-	var missing []string
 	for _, it := range r.Items {
 		if it.Hits == 0 {
-			missing = append(missing, fmt.Sprintf("  not covered: %s: %s %s", it.Operation, it.Kind, it.Target))
+			fmt.Fprintf(&b, "  not covered: %s: %s %s\n", it.Operation, it.Kind, it.Target)
 		}
 	}
-	if len(missing) > 0 {
-		fmt.Fprintln(w, strings.Join(missing, "\n"))
-	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHeadline writes the first line of the text report, with a note
+// after it.
+func (r CoverageReport) writeHeadline(w io.Writer, note string) {
+	all, n := r.Ratio("")
+	fmt.Fprintf(w, "contracttest coverage of the spec: %.1f%% of %d items%s\n", 100*all, n, note)
 }
 
 // WriteJSON writes the report as JSON: every item with its hits.
@@ -540,8 +541,7 @@ func (c *Coverage) Main(m interface{ Run() int }, min Thresholds) int {
 	r := c.Report()
 	partial := partialRun()
 	if partial {
-		all, n := r.Ratio("")
-		fmt.Printf("contracttest coverage of the spec: %.1f%% of %d items (only some tests ran: no threshold applies)\n", 100*all, n)
+		r.writeHeadline(os.Stdout, " (only some tests ran: no threshold applies)")
 	} else {
 		_ = r.WriteText(os.Stdout)
 	}
@@ -558,10 +558,7 @@ func (c *Coverage) Main(m interface{ Run() int }, min Thresholds) int {
 	}
 	for _, kind := range slices.Sorted(maps.Keys(min)) {
 		if ratio, n := r.Ratio(kind); ratio < min[kind] {
-			name := kind
-			if name == "" {
-				name = "all items"
-			}
+			name := cmp.Or(kind, "all items")
 			fmt.Fprintf(os.Stderr, "contracttest: coverage of %s is %.1f%% of %d, under the %.1f%% required: add cases that exercise what is listed as not covered\n",
 				name, 100*ratio, n, 100*min[kind])
 			code = 1
