@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -144,10 +145,7 @@ func newRoute(doc *openapi3.T, method, path string, item *openapi3.PathItem, op 
 			}
 		}
 	}
-	security := op.Security
-	if security == nil {
-		security = &doc.Security
-	}
+	security := cmp.Or(op.Security, &doc.Security) // the document's, unless the operation has its own
 	for _, req := range *security {
 		for name := range req {
 			scheme := doc.Components.SecuritySchemes[name]
