@@ -115,6 +115,11 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	return validatorOf(doc)
+}
+
+// validatorOf builds a Validator of doc's operations.
+func validatorOf(doc *openapi3.T) (*Validator, error) {
 	v := &Validator{}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
