@@ -500,7 +500,7 @@ type errorBody struct {
 }
 
 func (e errorBody) MarshalJSON() ([]byte, error) {
-	obj := make(map[string]any, len(e.fields)+1)
+	obj := make(map[string]any, len(e.fields))
 	for f, msgs := range e.fields {
 		obj[f] = msgs
 	}
