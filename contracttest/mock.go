@@ -421,8 +421,8 @@ func requestSecrets(h http.Header, body []byte) []string {
 	for _, auth := range h.Values("Authorization") {
 		// The credentials: what follows the scheme, the first run of
 		// non-spaces ("" when there is none; the redactor skips it).
-		scheme := strings.TrimLeftFunc(auth, unicode.IsSpace)
-		credentials := strings.TrimSpace(strings.TrimLeftFunc(scheme, func(r rune) bool { return !unicode.IsSpace(r) }))
+		fromScheme := strings.TrimLeftFunc(auth, unicode.IsSpace)
+		credentials := strings.TrimSpace(strings.TrimLeftFunc(fromScheme, func(r rune) bool { return !unicode.IsSpace(r) }))
 		out = append(out, auth, credentials)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
