@@ -277,3 +277,79 @@ func TestMockScriptsTheExchange(t *testing.T) {
 	_, err = contracttest.NewMock(contracttest.WithScript(contracttest.Step{Path: path, Status: 409}))
 	assert.ErrorContains(t, err, "status 409 is not documented for GET /account-token/{public_token}")
 }
+
+// TestMockLinksTheRequestedIntegration: the linked account, in the exchange's
+// answer and in the webhook, is of the integration the link token asked
+// for, else of its first category's usual one.
+func TestMockLinksTheRequestedIntegration(t *testing.T) {
+	t.Parallel()
+	const key = "whsec-integration"
+	cases := []struct {
+		name        string
+		integration string
+		categories  []client.Category
+		wantSlug    string
+	}{
+		{"the requested integration, not the category's", "greenhouse", []client.Category{client.CategoryHRIS}, "greenhouse"},
+		{"the first category's usual one", "", []client.Category{client.CategoryATS, client.CategoryHRIS}, "greenhouse"},
+		{"another first category", "", []client.Category{client.CategoryHRIS, client.CategoryATS}, "bamboohr"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan *webhook.Event, 1)
+			receiver := httptest.NewServer(webhook.Handler(func(_ context.Context, e *webhook.Event) error {
+				got <- e
+				return nil
+			}, key))
+			t.Cleanup(receiver.Close)
+			f := newLinkFlow(t, contracttest.WithWebhook(receiver.URL, key))
+			req := ada()
+			req.Integration, req.Categories = tc.integration, tc.categories
+			lt, err := f.c.CreateLinkToken(context.Background(), req)
+			require.NoError(t, err)
+			public, err := f.mock.CompleteLink(lt.LinkToken)
+			require.NoError(t, err)
+			acct, err := f.c.ExchangePublicToken(context.Background(), public)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantSlug, acct.Integration.Slug,
+				"the exchange links the request's integration, else the usual one of its first category (defaultIntegrations)")
+			e := <-got
+			assert.Equal(t, tc.wantSlug, e.LinkedAccount.IntegrationSlug, "the webhook names the same integration")
+			assert.Equal(t, string(tc.categories[0]), e.LinkedAccount.Category, "the webhook's category is the request's first")
+		})
+	}
+}
+
+// TestMockWebhookDeliveryStatuses: CompleteLink succeeds when the receiver
+// answers any 2xx, and fails, naming the status, on anything else.
+func TestMockWebhookDeliveryStatuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		status int
+		ok     bool
+	}{
+		{"200, the first success", 200, true},
+		{"204", 204, true},
+		{"299, the last success", 299, true},
+		{"300, the first after the successes", 300, false},
+		{"500", 500, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+			}))
+			t.Cleanup(receiver.Close)
+			f := newLinkFlow(t, contracttest.WithWebhook(receiver.URL, "whsec-statuses"))
+			_, err := f.mock.CompleteLink(f.linkToken(t, 0))
+			if tc.ok {
+				assert.NoError(t, err, "a 2xx (200-299) from the receiver is a delivery")
+			} else {
+				assert.ErrorContains(t, err, fmt.Sprintf("answered %d", tc.status), "only a 2xx (200-299) is a delivery")
+			}
+		})
+	}
+}

@@ -97,3 +97,26 @@ func TestMockRefusesAnEmptyIdempotencyKey(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Contains(t, rec.Body.String(), "header Idempotency-Key breaks its schema's minLength")
 }
+
+// TestMockIdempotencyKeyLastsExactly24Hours: a key replays its first answer
+// until 24 hours of the mock's clock have passed, to the nanosecond, and is
+// new from then on.
+func TestMockIdempotencyKeyLastsExactly24Hours(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	now := start
+	var mu sync.Mutex
+	f := newLinkFlow(t, contracttest.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+	create := func(at time.Duration) string {
+		t.Helper()
+		mu.Lock()
+		now = start.Add(at)
+		mu.Unlock()
+		tok, err := f.c.CreateLinkToken(context.Background(), ada(), client.WithIdempotencyKey("k-24h"))
+		require.NoError(t, err)
+		return tok.LinkToken
+	}
+	first := create(0)
+	assert.Equal(t, first, create(24*time.Hour-time.Nanosecond), "a nanosecond before 24 hours, the key still replays its first answer")
+	assert.NotEqual(t, first, create(24*time.Hour), "at 24 hours of the mock's clock, the key is new (kept for less than idempotencyTTL)")
+}

@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -162,14 +163,16 @@ func (m *Mock) exchangePublicToken(r *http.Request, _ []byte) (int, any) {
 // integrationOf is the integration a link would have been made with: the
 // request's, else the first category's usual one.
 func integrationOf(req gen.LinkTokenRequest) gen.AccountIntegration {
-	slug := req.Integration
-	if slug == "" && len(req.Categories) > 0 {
-		slug = defaultIntegrations[req.Categories[0]]
-	}
-	if slug == "" {
-		slug = "bamboohr"
-	}
+	slug := cmp.Or(req.Integration, defaultIntegrations[firstCategory(req.Categories)], "bamboohr")
 	return gen.AccountIntegration{Name: integrationName(slug), Slug: slug, Categories: req.Categories}
+}
+
+// firstCategory is a request's first category, "" when it has none.
+func firstCategory(categories []gen.Category) gen.Category {
+	if len(categories) == 0 {
+		return ""
+	}
+	return categories[0]
 }
 
 // defaultIntegrations is the integration the mock links for a category
@@ -183,15 +186,11 @@ var defaultIntegrations = map[gen.Category]string{
 // deliver POSTs the linked-account webhook of a completed link, signed as
 // Merge signs it.
 func (m *Mock) deliver(l *link) error {
-	category := ""
-	if len(l.request.Categories) > 0 {
-		category = string(l.request.Categories[0])
-	}
 	integration := integrationOf(l.request)
 	body, _ := json.Marshal(gen.LinkedAccountWebhook{
 		Hook: gen.WebhookHook{ID: "mock-hook", Event: linkedEvent, Target: m.webhookURL},
 		LinkedAccount: gen.WebhookLinkedAccount{
-			ID: l.accountID, Integration: integration.Name, IntegrationSlug: integration.Slug, Category: category,
+			ID: l.accountID, Integration: integration.Name, IntegrationSlug: integration.Slug, Category: string(firstCategory(l.request.Categories)),
 			EndUserOriginID: l.request.EndUserOriginID, EndUserOrganizationName: l.request.EndUserOrganizationName,
 			EndUserEmailAddress: l.request.EndUserEmailAddress, Status: "COMPLETE",
 		},

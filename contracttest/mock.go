@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -405,26 +406,28 @@ func loggedMethod(r *http.Request, body []byte) string {
 	return shared.NewRedactor(requestSecrets(r.Header, body)...).Shown(r.Method, 32)
 }
 
-// maxLoggedSecrets bounds how many emails a request's body gives the log's
+// maxLoggedEmails bounds how many emails a request's body gives the log's
 // redactor: each costs a pass over the logged text.
-const maxLoggedSecrets = 8
+const maxLoggedEmails = 8
 
 // requestSecrets returns what the log must not show: each Authorization
 // header and its credentials (after the scheme and any run of spaces or
 // tabs), and the end user's emails in the body: the value of each member
 // whose key is end_user_email_address in any case, wherever it is, in a
-// body that may be truncated or repeat the key; at most 8 of them.
+// body that may be truncated or repeat the key; at most 8 of them, however
+// many Authorization headers there are.
 func requestSecrets(h http.Header, body []byte) []string {
 	var out []string
 	for _, auth := range h.Values("Authorization") {
-		out = append(out, auth)
-		if fields := strings.Fields(auth); len(fields) > 1 {
-			out = append(out, strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(auth), fields[0])))
-		}
+		// The credentials: what follows the scheme, the first run of
+		// non-spaces ("" when there is none; the redactor skips it).
+		fromScheme := strings.TrimLeftFunc(auth, unicode.IsSpace)
+		credentials := strings.TrimSpace(strings.TrimLeftFunc(fromScheme, func(r rune) bool { return !unicode.IsSpace(r) }))
+		out = append(out, auth, credentials)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	emailNext := false
-	for len(out) < maxLoggedSecrets+2 {
+	for emails := 0; emails < maxLoggedEmails; {
 		tok, err := dec.Token()
 		if err != nil {
 			break
@@ -433,6 +436,7 @@ func requestSecrets(h http.Header, body []byte) []string {
 		switch {
 		case emailNext && isString:
 			out = append(out, s)
+			emails++
 			emailNext = false
 		case isString:
 			emailNext = strings.EqualFold(s, "end_user_email_address")
@@ -496,7 +500,7 @@ type errorBody struct {
 }
 
 func (e errorBody) MarshalJSON() ([]byte, error) {
-	obj := make(map[string]any, len(e.fields)+1)
+	obj := make(map[string]any, len(e.fields))
 	for f, msgs := range e.fields {
 		obj[f] = msgs
 	}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -291,6 +292,48 @@ func TestMockLogRedactsEveryForm(t *testing.T) {
 					assert.NotContains(t, strings.ToLower(line), strings.ToLower(form))
 				}
 			}
+		})
+	}
+}
+
+// TestMockLogRedactsTheKeysAndEightEmails: a body with many emails gives the
+// log's redactor its first eight, however many Authorization headers the
+// request has, and every key stays redacted; the bound (eight passes over
+// the logged text) leaves a ninth email as it is.
+func TestMockLogRedactsTheKeysAndEightEmails(t *testing.T) {
+	t.Parallel()
+	var body strings.Builder
+	body.WriteString("{")
+	for i := range 12 {
+		fmt.Fprintf(&body, `"end_user_email_address":"user%d@example.com",`, i)
+	}
+	body.WriteString(`"categories":["hris"]}`)
+	cases := []struct {
+		name string
+		keys []string
+	}{
+		{"no key", nil},
+		{"one key", []string{"sk-one-0001"}},
+		{"three keys", []string{"sk-one-0001", "sk-two-0002", "sk-three-0003"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			m := newMock(t, contracttest.WithLogger(slog.New(slog.NewJSONHandler(&buf, nil))))
+			path := "/" + strings.Join(append(slices.Clone(tc.keys), "user7@example.com", "user8@example.com"), "/")
+			req := httptest.NewRequest(http.MethodPost, "http://mock"+path, strings.NewReader(body.String()))
+			for _, k := range tc.keys {
+				req.Header.Add("Authorization", "Bearer "+k)
+			}
+			rec := httptest.NewRecorder()
+			m.ServeHTTP(rec, req)
+			require.Equal(t, http.StatusNotFound, rec.Code, rec.Body.String())
+			var line struct{ Path string }
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &line), buf.String())
+			want := strings.Repeat("/[redacted]", len(tc.keys)+1) + "/user8@example.com"
+			assert.Equal(t, want, line.Path,
+				"each key and the body's first eight emails (user0 to user7) are redacted, and no more emails: count the emails apart from the keys, up to maxLoggedEmails")
 		})
 	}
 }

@@ -1,10 +1,13 @@
 package contracttest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,11 +112,7 @@ func (m *Mock) answerPreferred(w http.ResponseWriter, r *route, p preference) in
 		w.WriteHeader(status)
 		return status
 	}
-	names := exampleOrder()[r.method+" "+r.path+" "+key]
-	name := p.example
-	if name == "" && len(names) > 0 {
-		name = names[0]
-	}
+	name := cmp.Or(p.example, firstExamples()[r.method+" "+r.path+" "+key])
 	ex := mt.Examples[name]
 	if ex == nil || ex.Value == nil {
 		if p.code != 0 {
@@ -144,33 +143,26 @@ func writeProblem(w http.ResponseWriter, status int, kind, title, detail string)
 	return status
 }
 
-// exampleOrder maps "METHOD /path status" (the spec's status key, such as
-// 200 or 5XX) to the names of that response's JSON examples in the spec's
-// order: Prism answers the first, and kin-openapi keeps examples in a map.
-var exampleOrder = sync.OnceValue(func() map[string][]string {
-	out := map[string][]string{}
+// firstExamples maps "METHOD /path status" (the spec's status key, such as
+// 200 or 5XX) to the name of that response's first JSON example in the
+// spec's order: Prism answers it, and kin-openapi keeps examples in a map.
+var firstExamples = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
 	var doc yaml.Node
 	if yaml.Unmarshal(openapi.Spec(), &doc) != nil || len(doc.Content) == 0 {
 		return out // the Validator loaded the same bytes; this cannot happen
 	}
 	root := doc.Content[0]
-	paths := member(root, "paths")
-	for i := 0; paths != nil && i+1 < len(paths.Content); i += 2 {
-		path, item := paths.Content[i].Value, paths.Content[i+1]
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			method := strings.ToUpper(item.Content[j].Value)
-			responses := member(item.Content[j+1], "responses")
-			for k := 0; responses != nil && k+1 < len(responses.Content); k += 2 {
-				resp := responses.Content[k+1]
+	for path, item := range pairs(member(root, "paths")) {
+		for method, op := range pairs(item) {
+			for status, resp := range pairs(member(op, "responses")) {
 				if ref := member(resp, "$ref"); ref != nil {
 					resp = member(member(member(root, "components"), "responses"), strings.TrimPrefix(ref.Value, "#/components/responses/"))
 				}
-				examples := member(member(member(resp, "content"), "application/json"), "examples")
-				var names []string
-				for e := 0; examples != nil && e+1 < len(examples.Content); e += 2 {
-					names = append(names, examples.Content[e].Value)
+				for name := range pairs(member(member(member(resp, "content"), "application/json"), "examples")) {
+					out[strings.ToUpper(method.Value)+" "+path.Value+" "+status.Value] = name.Value
+					break // the first
 				}
-				out[method+" "+path+" "+responses.Content[k].Value] = names
 			}
 		}
 	}
@@ -179,13 +171,25 @@ var exampleOrder = sync.OnceValue(func() map[string][]string {
 
 // member is the value of a YAML mapping's key, or nil.
 func member(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
+	for k, v := range pairs(n) {
+		if k.Value == key {
+			return v
 		}
 	}
 	return nil
+}
+
+// pairs yields the keys and values of a YAML mapping, in order: none when n
+// is nil or not a mapping.
+func pairs(n *yaml.Node) iter.Seq2[*yaml.Node, *yaml.Node] {
+	return func(yield func(k, v *yaml.Node) bool) {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return
+		}
+		for kv := range slices.Chunk(n.Content, 2) { // a mapping's content alternates keys and values
+			if !yield(kv[0], kv[1]) {
+				return
+			}
+		}
+	}
 }

@@ -47,6 +47,9 @@ func TestMockHonoursPrefer(t *testing.T) {
 		{name: "undocumented code", prefer: []string{"code=418"}, status: 404, has: "type"},
 		{name: "unknown example", prefer: []string{"example=nope"}, status: 404, has: "type"},
 		{name: "code below 100", prefer: []string{"code=99"}, status: 422, has: "type"},
+		{name: "code 100, the lowest status, undocumented", prefer: []string{"code=100"}, status: 404, has: "type"},
+		{name: "code 599, the highest status, in the 5XX range", prefer: []string{"code=599"}, status: 599, has: "detail"},
+		{name: "code above 599", prefer: []string{"code=600"}, status: 422, has: "type"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

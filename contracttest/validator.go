@@ -2,6 +2,7 @@ package contracttest
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,6 +115,11 @@ func NewValidator() (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	return validatorOf(doc)
+}
+
+// validatorOf builds a Validator of doc's operations.
+func validatorOf(doc *openapi3.T) (*Validator, error) {
 	v := &Validator{}
 	for _, path := range doc.Paths.InMatchingOrder() {
 		item := doc.Paths.Value(path)
@@ -144,10 +150,7 @@ func newRoute(doc *openapi3.T, method, path string, item *openapi3.PathItem, op 
 			}
 		}
 	}
-	security := op.Security
-	if security == nil {
-		security = &doc.Security
-	}
+	security := cmp.Or(op.Security, &doc.Security) // the document's, unless the operation has its own
 	for _, req := range *security {
 		for name := range req {
 			scheme := doc.Components.SecuritySchemes[name]
