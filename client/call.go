@@ -42,12 +42,10 @@ type call struct {
 	// error; prev and prevErr the attempt's before it.
 	last, prev       *http.Response
 	lastErr, prevErr error
-	// redirects is how many redirects the last attempt followed, refused
-	// why it did not follow its last 3xx, tooLarge whether its body
-	// exceeded maxBodyBytes.
-	redirects int
-	refused   string
-	tooLarge  bool
+	// refused is why the last attempt did not follow its last 3xx,
+	// tooLarge whether its body exceeded maxBodyBytes.
+	refused  string
+	tooLarge bool
 
 	// clean is the call's cleaner, made when an error is built.
 	clean *cleaner

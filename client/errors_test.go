@@ -130,6 +130,7 @@ func TestErrorBody(t *testing.T) {
 		{"text that is not JSON has its HTML references decoded", `<p>caf&eacute; &#x1F600;`, "<p>café \U0001F600"},
 		{"a re-encoded body that reaches 64 KiB and goes on is cut", manyStrings(70 << 10), manyStrings(70 << 10)[:64<<10-len("…")] + "…"},
 		{"a re-encoded body of exactly 64 KiB is kept", manyStrings(64 << 10), manyStrings(64 << 10)},
+		{"a re-encoded body whose last string ends at 64 KiB, before its closing brackets, is cut", manyStrings(64<<10 + 2), manyStrings(64<<10 + 2)[:64<<10-len("…")] + "…"},
 		{"each string is cut to 4 KiB", `{"detail":"` + long + `"}`, `{"detail":"` + long[:4<<10-len("…")] + `…"}`},
 	}
 	for _, tc := range cases {
@@ -140,6 +141,29 @@ func TestErrorBody(t *testing.T) {
 			assert.LessOrEqual(t, len(apiErr.Body), 64<<10)
 		})
 	}
+}
+
+// TestErrorBodyReadsAStringOnlyAsFarAsTheBoundLeaves: near the end of the
+// 64 KiB bound of a JSON error body, a string is read only as far as what
+// is left of it, not its own 4 KiB: of 9000 bytes of percent escapes with
+// 3000 bytes left, no more than 3000 (and a guard, which is dropped again)
+// are decoded, which shows at most 1000 letters.
+func TestErrorBodyReadsAStringOnlyAsFarAsTheBoundLeaves(t *testing.T) {
+	t.Parallel()
+	const left = 3000
+	head := manyStrings(64<<10 - left + len(`]}`) - len(`,`))
+	head = head[:len(head)-len(`]}`)] + `,`
+	require.Len(t, head, 64<<10-left, "the body up to the string, as re-encoded")
+	body := head + `"` + strings.Repeat("%41", 3*left) + `","after"]}`
+
+	apiErr := apiErrorOf(t, 400, body)
+	require.True(t, strings.HasPrefix(string(apiErr.Body), head+`"`), "the body up to the string is kept as it is")
+	shown, _, ok := strings.Cut(string(apiErr.Body)[len(head)+1:], `"`)
+	require.True(t, ok, "the string ends within the bound: %q", string(apiErr.Body)[len(head):])
+	assert.LessOrEqual(t, len(strings.TrimSuffix(shown, "…")), left/3,
+		"the string must be read only as far as the %d bytes left of the body's bound, not up to 4 KiB", left)
+	assert.True(t, strings.HasSuffix(shown, "A…"), "the string is decoded, then cut and marked: %q", shown)
+	assert.True(t, strings.HasSuffix(string(apiErr.Body), `,"after"]}`), "what follows fits, and is kept")
 }
 
 // manyStrings is a compact JSON object of n bytes whose strings are at most

@@ -89,6 +89,8 @@ func TestExchangeRefusesBadPublicTokens(t *testing.T) {
 		{"empty", "", "minLength"},
 		{"257 bytes", strings.Repeat("p", 257), "maxLength"},
 		{"a slash", "pt/../../link-token", "pattern"},
+		{"a slash alone: one character is checked too", "/", "pattern"},
+		{"a space alone", " ", "pattern"},
 		{"a question mark", "pt?x=1", "pattern"},
 		{"a hash", "pt#frag", "pattern"},
 		{"a percent", "pt%2F", "pattern"},
@@ -104,7 +106,7 @@ func TestExchangeRefusesBadPublicTokens(t *testing.T) {
 			t.Parallel()
 			_, err := c.ExchangePublicToken(context.Background(), tc.token)
 			var verr *client.ValidationError
-			require.ErrorAs(t, err, &verr)
+			require.ErrorAs(t, err, &verr, "the token breaks the %s rule (whatever its length): it must be refused before sending", tc.rule)
 			require.NotEmpty(t, verr.Violations)
 			assert.Equal(t, tc.rule, verr.Violations[len(verr.Violations)-1].Rule)
 			assert.Equal(t, "path", verr.Violations[0].In)

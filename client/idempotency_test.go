@@ -239,6 +239,29 @@ func TestAttemptTimeout(t *testing.T) {
 	assert.EqualValues(t, 2, srv.attempts.Load())
 }
 
+// TestHTTPClientTimeoutBoundsEachAttempt: without WithAttemptTimeout, the
+// Timeout of the client given to WithHTTPClient bounds each attempt, as
+// http.Client would, though the package calls its Transport itself.
+func TestHTTPClientTimeoutBoundsEachAttempt(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, func(_ int, _ http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(3 * time.Second):
+		}
+	})
+	c, err := client.New(testKey, client.WithBaseURL(srv.URL), client.WithHTTPClient(&http.Client{Timeout: 100 * time.Millisecond}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = c.CreateLinkToken(ctx, validRequest())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "attempt timed out after 100ms", "the HTTP client's Timeout must bound the attempt when WithAttemptTimeout is not given")
+	assert.Less(t, time.Since(start), 2*time.Second, "the attempt must end at the HTTP client's Timeout, not when the server gives up")
+	assert.EqualValues(t, 1, srv.attempts.Load(), "an attempt cut short after writing is not resent")
+}
+
 // TestResponseInfo: the status, the request id, the attempts and when the
 // link token expires (the 200's arrival plus link_expiry_mins, 30 when 0),
 // on success and on failure.

@@ -149,8 +149,9 @@ func (c *call) failure(err error) (int, string, error) {
 	}
 	class, _ := safeToResend(err)
 	e := c.transportError(err)
-	if c.ctx.Err() != nil && c.attempts > 1 && (c.prev != nil || c.prevErr != nil) {
-		// The context cut this attempt short after another had failed.
+	if c.ctx.Err() != nil && c.attempts > 1 {
+		// The context cut this attempt short after another had failed
+		// (with a response or an error: an attempt returns one of them).
 		return 0, class, &gaveUpError{last: c.outcome(c.prev, c.prevErr), cause: e}
 	}
 	return 0, class, e

@@ -34,7 +34,7 @@ const (
 )
 
 // defaultClock waits for real, with math/rand/v2's jitter.
-var defaultClock = clock{sleep: shared.Sleep, jitter: randJitter, now: time.Now}
+var defaultClock = clock{sleep: shared.Sleep, jitter: rand.Int64N, now: time.Now}
 
 // Do is the call's HttpRequestDoer, under the generated client: gen builds
 // one request per call and hands it here once; Do sends the attempts, up to
@@ -118,12 +118,11 @@ func retryable(status int) bool {
 }
 
 // backoff is full jitter after the attempt-th attempt: a random wait in
-// [0, min(maxRetryDelay, baseRetryDelay·2^(attempt-1))).
+// [0, min(maxRetryDelay, baseRetryDelay·2^(attempt-1))). The shift stops
+// at 16, far past the cap (reached from attempt 6), so it cannot overflow;
+// the ceiling is never 0, as rand.Int64N needs.
 func (c *call) backoff(attempt int) time.Duration {
-	ceiling := maxRetryDelay
-	if attempt <= 16 {
-		ceiling = min(maxRetryDelay, baseRetryDelay<<(attempt-1))
-	}
+	ceiling := min(maxRetryDelay, baseRetryDelay<<min(attempt-1, 16))
 	return time.Duration(c.s.clock.jitter(int64(ceiling)))
 }
 
@@ -237,11 +236,4 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(0, t.Sub(now)), true
 	}
 	return 0, false
-}
-
-func randJitter(n int64) int64 {
-	if n <= 0 {
-		return 0
-	}
-	return rand.Int64N(n)
 }

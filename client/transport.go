@@ -112,7 +112,7 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 		ctx, cancel = context.WithTimeout(ctx, d)
 	}
 	defer cancel()
-	c.redirects, c.refused, c.tooLarge = 0, "", false
+	c.refused, c.tooLarge = "", false
 	var via []*http.Request
 	target := req.URL
 	for {
@@ -137,7 +137,6 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 			return c.readBody(resp)
 		}
 		drain(resp.Body)
-		c.redirects++
 		target = next
 	}
 }
