@@ -47,7 +47,8 @@ func Printable(s string) string {
 const Ellipsis = "…"
 
 // Truncate cuts s to at most n bytes, on a rune boundary, ending the cut
-// text with Ellipsis.
+// text with Ellipsis: at most max(n, len(Ellipsis)) bytes in all, since a
+// cut text always ends with it (for n under 3, Truncate gives Ellipsis).
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
