@@ -22,6 +22,9 @@ import (
 // them.
 const MaxJSONDepth = 10000
 
+// lineBreaks are the characters Printable makes spaces.
+const lineBreaks = "\t\n\v\f\r\u0085\u2028\u2029"
+
 // Printable returns s as it may be shown on a terminal or in a log: line
 // breaks (CR, LF, VT, FF, NEL, U+2028, U+2029) and tabs become spaces, and
 // other control and formatting characters (escape sequences, bidi
@@ -30,10 +33,10 @@ const MaxJSONDepth = 10000
 // becomes U+FFFD.
 func Printable(s string) string {
 	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029:
+		if strings.ContainsRune(lineBreaks, r) {
 			return ' '
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+		}
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
@@ -44,7 +47,8 @@ func Printable(s string) string {
 const Ellipsis = "…"
 
 // Truncate cuts s to at most n bytes, on a rune boundary, ending the cut
-// text with Ellipsis.
+// text with Ellipsis: at most max(n, len(Ellipsis)) bytes in all, since a
+// cut text always ends with it (for n under 3, Truncate gives Ellipsis).
 func Truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
