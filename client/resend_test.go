@@ -116,12 +116,20 @@ func TestNeverSentTwiceOverHTTP1(t *testing.T) {
 			var requests atomic.Int32
 			go serveThenHangUp(ln, &requests)
 
+			// One connection at a time: the second call waits for the
+			// first one's connection to go back to the pool and reuses it,
+			// the case where net/http resends by itself. (With no bound, it
+			// may dial a new connection before the first is back, and its
+			// first request gets a 200.)
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.MaxConnsPerHost = 1
+			t.Cleanup(tr.CloseIdleConnections)
 			hc := &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
 				if tc.header != "" {
 					r = r.Clone(r.Context())
 					r.Header.Set(tc.header, "k-1")
 				}
-				return http.DefaultTransport.RoundTrip(r)
+				return tr.RoundTrip(r)
 			})}
 			var clock recorder
 			c, err := client.New(testKey, client.WithBaseURL("http://"+ln.Addr().String()), client.WithHTTPClient(hc), clock.option())
