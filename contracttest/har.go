@@ -142,10 +142,7 @@ func (h *HAR) record(x harExchange) {
 	for _, name := range harSecretHeaders {
 		for _, hv := range [][]string{req.Header.Values(name), resp.Header.Values(name)} {
 			for _, v := range hv {
-				secrets = append(secrets, v)
-				if _, tok, ok := strings.Cut(v, " "); ok {
-					secrets = append(secrets, tok)
-				}
+				secrets = append(secrets, v, shared.Credentials(v))
 			}
 		}
 	}
@@ -306,8 +303,9 @@ func harBody(contentType string, body []byte, text string, kept, tooLarge bool) 
 func harHeaders(h http.Header, red *shared.Redactor) []harNV {
 	out := make([]harNV, 0, len(h))
 	for _, name := range slices.Sorted(maps.Keys(h)) {
+		secret := slices.Contains(harSecretHeaders, http.CanonicalHeaderKey(name))
 		for _, v := range h[name] {
-			if slices.Contains(harSecretHeaders, http.CanonicalHeaderKey(name)) {
+			if secret {
 				if scheme, _, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
 					v = scheme + " " + shared.Redacted
 				} else {

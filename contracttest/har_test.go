@@ -468,3 +468,33 @@ func TestHAROmitsBodiesOverTheBound(t *testing.T) {
 	assert.Equal(t, -1, down.Response.Content.Size, "a response body over the bound has a content size of -1 (not available)")
 	assert.Equal(t, -1, down.Response.BodySize, "a response body over the bound has a bodySize of -1 (not available), not 0")
 }
+
+// TestHARRedactsAKeyAfterATab: the key of an Authorization header whose
+// scheme is followed by a tab (or several spaces) is a secret on its own,
+// so a server echoing it has it redacted, as the mock's log does.
+func TestHARRedactsAKeyAfterATab(t *testing.T) {
+	t.Parallel()
+	const key = "sk-tab-Key-4455"
+	for _, auth := range []string{"Bearer\t" + key, "Bearer   " + key, " Bearer " + key + " "} {
+		t.Run(strings.ReplaceAll(auth, "\t", `\t`), func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = io.WriteString(w, "unknown key "+key)
+			}))
+			t.Cleanup(srv.Close)
+			var har contracttest.HAR
+			hc := &http.Client{Transport: contracttest.NewTransport(nil, contracttest.RecordHAR(&har), contracttest.RecordTo(&contracttest.Recorder{}))}
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/link-token", strings.NewReader(`{}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", auth)
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			_ = resp.Body.Close()
+			_, text := writeHAR(t, &har)
+			assert.NotContains(t, strings.ToLower(text), strings.ToLower(key), "the key after the scheme must be a secret of its own, whatever space comes before it")
+		})
+	}
+}

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -357,20 +356,8 @@ func (m *Mock) serve(w http.ResponseWriter, r *http.Request, body []byte, readEr
 // matchExactly reports whether path is the route's, exactly (a {parameter}
 // matches one non-empty segment).
 func matchExactly(r *route, path string) bool {
-	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if len(segments) != len(r.segments) {
-		return false
-	}
-	for i, s := range r.segments {
-		if strings.HasPrefix(s, "{") {
-			if segments[i] == "" {
-				return false
-			}
-		} else if s != segments[i] {
-			return false
-		}
-	}
-	return true
+	_, base, ok := shared.MatchPath(r.segments, path)
+	return ok && base == 0
 }
 
 // allowed lists the methods the spec has at path: "GET, POST".
@@ -419,11 +406,7 @@ const maxLoggedEmails = 8
 func requestSecrets(h http.Header, body []byte) []string {
 	var out []string
 	for _, auth := range h.Values("Authorization") {
-		// The credentials: what follows the scheme, the first run of
-		// non-spaces ("" when there is none; the redactor skips it).
-		fromScheme := strings.TrimLeftFunc(auth, unicode.IsSpace)
-		credentials := strings.TrimSpace(strings.TrimLeftFunc(fromScheme, func(r rune) bool { return !unicode.IsSpace(r) }))
-		out = append(out, auth, credentials)
+		out = append(out, auth, shared.Credentials(auth)) // "" when none: the redactor skips it
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	emailNext := false

@@ -175,27 +175,11 @@ func newRoute(doc *openapi3.T, method, path string, item *openapi3.PathItem, op 
 // non-empty segment), whatever base path comes before them. It returns the
 // path parameters' values.
 func (v *Validator) match(method, path string) (*route, map[string]string) {
-	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for _, r := range v.routes {
-		if r.method != method || len(segments) < len(r.segments) {
+		if r.method != method {
 			continue
 		}
-		tail := segments[len(segments)-len(r.segments):]
-		values := map[string]string{}
-		ok := true
-		for i, s := range r.segments {
-			if name, isParam := strings.CutPrefix(s, "{"); isParam {
-				if tail[i] == "" {
-					ok = false
-					break
-				}
-				values[strings.TrimSuffix(name, "}")] = tail[i]
-			} else if s != tail[i] {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if values, _, ok := shared.MatchPath(r.segments, path); ok {
 			return r, values
 		}
 	}

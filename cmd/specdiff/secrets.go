@@ -153,10 +153,7 @@ func headerSecrets(headers, cookies []harNV) []string {
 		if !slices.ContainsFunc(secretHeaderWords, func(w string) bool { return strings.Contains(name, w) }) {
 			continue
 		}
-		out = append(out, h.Value)
-		if _, credentials, ok := strings.Cut(strings.TrimSpace(h.Value), " "); ok {
-			out = append(out, credentials)
-		}
+		out = append(out, h.Value, shared.Credentials(h.Value))
 		if strings.Contains(name, "cookie") {
 			for _, pair := range strings.Split(h.Value, ";") {
 				if _, v, ok := strings.Cut(pair, "="); ok {

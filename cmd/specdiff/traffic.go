@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/mergelink/linktoken/contracttest"
+	"github.com/mergelink/linktoken/internal/shared"
 	"github.com/mergelink/linktoken/openapi"
 )
 
@@ -184,23 +185,11 @@ var embeddedSpec = sync.OnceValues(func() (*openapi3.T, error) {
 // operation's path, a {parameter} matching any non-empty segment, whatever
 // base path comes before. It returns the path parameters' values.
 func (s *ourTraffic) match(method, path string) (*trafficOp, map[string]string) {
-	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	for _, o := range s.ops {
-		if o.pattern.method != method || len(segments) < len(o.segments) {
+		if o.pattern.method != method {
 			continue
 		}
-		tail := segments[len(segments)-len(o.segments):]
-		values := map[string]string{}
-		ok := true
-		for i, seg := range o.segments {
-			if name, isParam := strings.CutPrefix(seg, "{"); isParam {
-				values[strings.TrimSuffix(name, "}")] = tail[i]
-				ok = ok && tail[i] != ""
-			} else {
-				ok = ok && seg == tail[i]
-			}
-		}
-		if ok {
+		if values, _, ok := shared.MatchPath(o.segments, path); ok {
 			return o, values
 		}
 	}

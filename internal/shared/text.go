@@ -132,3 +132,39 @@ func Unescape(s string) string {
 	}
 	return s
 }
+
+// MatchPath matches path against the segments of a spec path (split at "/",
+// without its leading "/"; a "{name}" segment matches any non-empty
+// segment) as the path's last segments, whatever base path comes before
+// them. It returns the path parameters' values (nil when there are none)
+// and how many segments come before them.
+func MatchPath(pattern []string, path string) (params map[string]string, base int, ok bool) {
+	segments := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	base = len(segments) - len(pattern)
+	if base < 0 {
+		return nil, 0, false
+	}
+	for i, s := range pattern {
+		seg := segments[base+i]
+		if name, isParam := strings.CutPrefix(s, "{"); isParam {
+			if seg == "" {
+				return nil, 0, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[strings.TrimSuffix(name, "}")] = seg
+		} else if s != seg {
+			return nil, 0, false
+		}
+	}
+	return params, base, true
+}
+
+// Credentials returns what follows the scheme of an Authorization header's
+// value ("Bearer <key>" gives "<key>"), after any run of spaces or tabs,
+// trimmed: "" when there is nothing after the scheme.
+func Credentials(auth string) string {
+	scheme := strings.TrimLeftFunc(auth, unicode.IsSpace)
+	return strings.TrimSpace(strings.TrimLeftFunc(scheme, func(r rune) bool { return !unicode.IsSpace(r) }))
+}

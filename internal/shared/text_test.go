@@ -150,3 +150,58 @@ func TestSleep(t *testing.T) {
 		}
 	})
 }
+
+// TestMatchPath: a spec path matches the last segments of a path below any
+// base path, a parameter any non-empty segment; the base's length says
+// whether the match is exact.
+func TestMatchPath(t *testing.T) {
+	t.Parallel()
+	exchange := []string{"account-token", "{public_token}"}
+	cases := []struct {
+		name    string
+		pattern []string
+		path    string
+		params  map[string]string
+		base    int
+		ok      bool
+	}{
+		{"exact, no parameter", []string{"link-token"}, "/link-token", nil, 0, true},
+		{"below a base path", []string{"link-token"}, "/api/hris/v1/link-token", nil, 3, true},
+		{"a parameter", exchange, "/account-token/pt-1", map[string]string{"public_token": "pt-1"}, 0, true},
+		{"a parameter below a base path", exchange, "/v1/account-token/pt-1", map[string]string{"public_token": "pt-1"}, 1, true},
+		{"an empty parameter", exchange, "/account-token/", nil, 0, false},
+		{"another last segment", []string{"link-token"}, "/link-token/x", nil, 0, false},
+		{"a shorter path", exchange, "/pt-1", nil, 0, false},
+		{"a literal differs", exchange, "/account-tokens/pt-1", nil, 0, false},
+		{"a trailing slash is an empty last segment", []string{"link-token"}, "/link-token/", nil, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			params, base, ok := shared.MatchPath(tc.pattern, tc.path)
+			assert.Equal(t, tc.ok, ok, "MatchPath(%q, %q) must match only a path ending in the pattern's segments", tc.pattern, tc.path)
+			assert.Equal(t, tc.params, params)
+			assert.Equal(t, tc.base, base, "the segments before the match")
+		})
+	}
+}
+
+// TestCredentials: what follows an Authorization header's scheme, after any
+// run of spaces or tabs.
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, auth, want string }{
+		{"a space", "Bearer sk-1", "sk-1"},
+		{"a tab", "Bearer\tsk-1", "sk-1"},
+		{"spaces around", "  Bearer   sk-1  ", "sk-1"},
+		{"no credentials", "Bearer", ""},
+		{"empty", "", ""},
+		{"credentials with a space", "Basic a b", "a b"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tc.want, shared.Credentials(tc.auth), "Credentials(%q) must return what follows the scheme, trimmed", tc.auth)
+		})
+	}
+}
