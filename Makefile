@@ -110,6 +110,7 @@ BENCH        ?= .
 
 bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUNDS, BENCHTIME, BENCH=regexp).
 	@mkdir -p bin
+	$(GO) test -c -o bin/client.test ./client
 	$(GO) test -c -o bin/contracttest.test ./contracttest
 	cd $(PEERBENCH_DIR) && $(GO) test -c -o ../../bin/peerbench.test .
 	cd $(SPECDIFF_DIR) && $(GO) test -c -o ../../bin/specdiff.test .
@@ -117,7 +118,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 	@rm -f bin/bench.txt; for i in $$(seq $(BENCH_ROUNDS)); do \
 		order=forward; [ $$((i % 2)) -eq 0 ] && order=reverse; \
 		echo "bench: round $$i of $(BENCH_ROUNDS), $$order order"; \
-		for t in contracttest:contracttest $(PEERBENCH_DIR):peerbench $(SPECDIFF_DIR):specdiff; do \
+		for t in client:client contracttest:contracttest $(PEERBENCH_DIR):peerbench $(SPECDIFF_DIR):specdiff; do \
 			dir=$${t%%:*}; bin=$${t#*:}; \
 			(cd $$dir && BENCH_ORDER=$$order $(CURDIR)/bin/$$bin.test -test.run '^$$' -test.bench '$(BENCH)' \
 				-test.short -test.benchmem -test.count 1 -test.benchtime $(BENCHTIME)) >> bin/bench.txt || { tail -20 bin/bench.txt; exit 1; }; \
@@ -126,7 +127,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 	@mkdir -p docs; load_start=$$(cat bin/bench.load); { \
 		echo "make bench, $$(date -u +%Y-%m-%d): $(BENCH_ROUNDS) interleaved rounds of $(BENCHTIME); $$($(GO) version); $$(nproc) CPUs; load average at the start $$load_start, at the end $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 		grep -m1 '^cpu:' bin/bench.txt; \
-		for g in Call ClientOverhead ValidatingTransport Exchange Concurrent MockCoverage; do \
+		for g in Call ClientOverhead DecodeExact ValidatingTransport Exchange Concurrent MockCoverage; do \
 			echo; echo "== $$g: each side against the first column"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \
@@ -137,7 +138,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 
 # Fuzz targets, as package:target.
 # A target in a nested module is dir:package:target.
-FUZZ_TARGETS = .:client:FuzzResponseDecoding .:client:FuzzParseRetryAfter .:client:FuzzParseRegion \
+FUZZ_TARGETS = .:client:FuzzResponseDecoding .:client:FuzzParseRetryAfter .:client:FuzzParseRegion .:client:FuzzDecodeExact \
 	.:contracttest:FuzzVerdictsAgree .:contracttest:FuzzMock \
 	$(SPECDIFF_DIR):.:FuzzObjectMembers $(SPECDIFF_DIR):.:FuzzPatternMatches $(SPECDIFF_DIR):.:FuzzTraffic
 FUZZTIME ?= 30s

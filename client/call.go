@@ -30,8 +30,11 @@ type operation struct {
 type call struct {
 	client *conf
 	op     *operation
-	s      settings
-	ctx    context.Context
+	// api is the generated client for this call: the client's server and
+	// headers, with the call as its HttpRequestDoer.
+	api gen.Client
+	s   settings
+	ctx context.Context
 	// secrets are the call's own, besides the API key: the end user's
 	// email, a public token. Nothing of them is shown.
 	secrets []string
@@ -79,6 +82,7 @@ func (c *Client) begin(ctx context.Context, op *operation, opts []Option, secret
 		return nil, usageError("nil context")
 	}
 	cl := &call{client: c.conf, op: op, s: c.conf.defaults, ctx: ctx, secrets: secrets}
+	cl.api = gen.Client{Server: c.conf.server, Client: cl, RequestEditors: c.conf.editors}
 	cl.s.call = true
 	if err := cl.s.apply(opts); err != nil {
 		return nil, err
@@ -88,12 +92,6 @@ func (c *Client) begin(ctx context.Context, op *operation, opts []Option, secret
 	}
 	cl.start = cl.s.clock.now()
 	return cl, nil
-}
-
-// api is the generated client for this call: the client's server and
-// headers, with the call as its HttpRequestDoer.
-func (c *call) api() *gen.Client {
-	return &gen.Client{Server: c.client.server, Client: c, RequestEditors: c.client.editors}
 }
 
 // logRetry logs, at debug, that an attempt failed and the next one follows

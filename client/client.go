@@ -177,7 +177,10 @@ func (c *Client) CreateLinkToken(ctx context.Context, req LinkTokenRequest, opts
 		return nil, err
 	}
 	key := call.idempotencyKey()
-	resp, err := call.api().CreateLinkToken(ctx, &gen.CreateLinkTokenParams{IdempotencyKey: &key}, req)
+	params := gen.CreateLinkTokenParams{IdempotencyKey: &key}
+	resp, err := call.run(func(ctx context.Context) (*http.Response, error) {
+		return call.api.CreateLinkToken(ctx, &params, req)
+	})
 	tok, err := finish(call, resp, err, checkLinkToken)
 	if tok != nil && call.s.info != nil {
 		call.s.info.ExpiresAt = call.arrived.Add(time.Duration(req.LinkExpiryMins) * time.Minute)
@@ -222,7 +225,9 @@ func (c *Client) ExchangePublicToken(ctx context.Context, publicToken string, op
 	if err := validatePublicToken(publicToken); err != nil {
 		return nil, err
 	}
-	resp, err := call.api().ExchangePublicToken(ctx, publicToken)
+	resp, err := call.run(func(ctx context.Context) (*http.Response, error) {
+		return call.api.ExchangePublicToken(ctx, publicToken)
+	})
 	tok, err := finish(call, resp, err, checkAccountToken)
 	return (*AccountToken)(tok), err
 }

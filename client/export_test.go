@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/mergelink/linktoken/internal/shared"
@@ -66,4 +68,22 @@ func CleanText(key, email, s string) string {
 func CleanTextWhole(key, email, s string) string {
 	red := shared.NewRedactor(key, email)
 	return shared.Truncate(red.Redact(shared.Printable(shared.Unescape(s))), maxShownText)
+}
+
+// DecodeExact is decodeExact into a new T; DecodeReference is decodeValue
+// alone, decodeExact's reading of any body; DecodesFast reports whether
+// decodeExact reads body the fast way (plainJSON, json.Unmarshal alone,
+// requiredSet).
+func DecodeExact[T any](body []byte) (*T, string) {
+	v := new(T)
+	return v, decodeExact(body, v)
+}
+func DecodeReference[T any](body []byte) (*T, string) {
+	v := new(T)
+	return v, decodeValue(body, reflect.ValueOf(v).Elem(), "")
+}
+func DecodesFast[T any](body []byte) bool {
+	v := new(T)
+	rv := reflect.ValueOf(v).Elem()
+	return plainJSON(body, fieldsOf(rv.Type())) && json.Unmarshal(body, v) == nil && requiredSet(rv)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -91,19 +90,29 @@ func (c *call) success(resp *http.Response, v any, check func() string) (bool, s
 // operation's type with its members named exactly.
 func (c *call) decode(resp *http.Response, v any) string {
 	ct := resp.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if !isJSON(ct) {
 		if ct == "" {
 			return "no Content-Type; the spec's is application/json"
 		}
 		return "Content-Type " + shared.Quote(c.cleaner().text(ct)) + " is not the spec's application/json"
 	}
-	body, _ := io.ReadAll(resp.Body) // already read by the attempt
+	body := bodyOf(resp)
 	if !utf8.Valid(body) {
 		// encoding/json would turn the bad bytes into U+FFFD: a credential
 		// silently changed.
 		return "body is not valid UTF-8"
 	}
 	return decodeExact(body, v)
+}
+
+// isJSON reports whether a Content-Type is the spec's application/json,
+// with or without parameters.
+func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true // the usual one, without a parse
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 // apiError builds the *APIError of a response; every server string goes
@@ -129,8 +138,7 @@ func (c *call) apiError(resp *http.Response, reason string) *APIError {
 	if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		return e
 	}
-	body, _ := io.ReadAll(resp.Body) // already read by the attempt
-	if len(body) > 0 {
+	if body := bodyOf(resp); len(body) > 0 {
 		e.Problems = parseProblems(body, cl)
 		e.Body = cl.body(body)
 	}

@@ -36,38 +36,51 @@ const (
 // defaultClock waits for real, with math/rand/v2's jitter.
 var defaultClock = clock{sleep: shared.Sleep, jitter: rand.Int64N, now: time.Now}
 
-// Do is the call's HttpRequestDoer, under the generated client: gen builds
-// one request per call and hands it here once; Do sends the attempts, up to
-// 1+maxRetries of them, waiting between them as the policy says, and
-// returns the last response (its body read) or error. When the context ends
-// during a wait, or leaves no room for it, after a failed attempt, it
-// returns a *stopped error and keeps that attempt's outcome in the call.
-func (c *call) Do(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
+// run sends the attempts of a call, up to 1+maxRetries of them, waiting
+// between them as the policy says, and returns the last response (its body
+// read) or error. send is one attempt: the generated client builds a fresh
+// request under the attempt's context (its own headers and body, so that
+// nothing one attempt's RoundTripper did carries over) and hands it to the
+// call's Do. When the context ends during a wait, or leaves no room for it,
+// after a failed attempt, run returns a *stopped error and keeps that
+// attempt's outcome in the call.
+func (c *call) run(send func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
 	for attempt := 1; ; attempt++ {
 		c.attempts = attempt
 		c.prev, c.prevErr = c.last, c.lastErr
-		resp, err := c.attempt(req)
+		resp, err := c.sendAttempt(send)
 		c.last, c.lastErr = resp, err
 		if resp != nil {
 			c.arrived = c.s.clock.now()
 		}
-		if err != nil && ctx.Err() != nil {
+		if err != nil && c.ctx.Err() != nil {
 			return nil, err // the context cut this attempt short
 		}
 		wait, retry, class := c.retryWait(resp, err, attempt)
 		if !retry || attempt > c.s.maxRetries {
 			return resp, err
 		}
-		if deadline, ok := ctx.Deadline(); ok && c.s.clock.now().Add(wait).After(deadline) {
+		if deadline, ok := c.ctx.Deadline(); ok && c.s.clock.now().Add(wait).After(deadline) {
 			// The wait would outlive the deadline: the call cannot succeed.
 			return nil, &stopped{context.DeadlineExceeded}
 		}
 		c.logRetry(attempt, statusOf(resp), class, wait)
-		if err := c.s.clock.sleep(ctx, wait); err != nil {
+		if err := c.s.clock.sleep(c.ctx, wait); err != nil {
 			return nil, &stopped{err}
 		}
 	}
+}
+
+// sendAttempt is one attempt of send, under the per-attempt timeout
+// (WithAttemptTimeout, or the HTTP client's).
+func (c *call) sendAttempt(send func(ctx context.Context) (*http.Response, error)) (*http.Response, error) {
+	ctx := c.ctx
+	if d := c.attemptTimeout(); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	return send(ctx)
 }
 
 // stopped is what Do returns when the context stopped the call between

@@ -2,7 +2,6 @@ package client
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -89,11 +88,12 @@ func newSender(hc *http.Client, baseURL string) (sender, error) {
 	return s, nil
 }
 
-// attempt sends req once: a clone with its own headers and a fresh body,
-// under the per-attempt timeout, following the redirects the policy allows.
-// It returns the last response with its body read (at most maxBodyBytes of
-// it; c.tooLarge says whether there was more) and closed, so the
-// connection can be reused, or the round trip's error.
+// Do is the call's HttpRequestDoer, under the generated client: it sends
+// one attempt's request, which the generated client built for it alone,
+// following the redirects the policy allows, and returns the last response
+// with its body read (at most maxBodyBytes of it; c.tooLarge says whether
+// there was more) and closed, so the connection can be reused, or the
+// round trip's error. The request's context carries the attempt's timeout.
 //
 // The request handed to the transport has no GetBody. net/http resends a
 // request whose body it can rewind in two cases that are not safe for a
@@ -105,23 +105,20 @@ func newSender(hc *http.Client, baseURL string) (sender, error) {
 // (Request.isReplayable). Without GetBody, net/http resends only a request
 // of which it has read nothing, and returns every other failure to the
 // retry policy, which resends only what provably never reached the server.
-// The redirects followed here rewind the body with the call's own GetBody.
-func (c *call) attempt(req *http.Request) (*http.Response, error) {
-	ctx, cancel := req.Context(), context.CancelFunc(func() {})
-	if d := c.attemptTimeout(); d > 0 {
-		ctx, cancel = context.WithTimeout(ctx, d)
-	}
-	defer cancel()
+// The redirects followed here rewind the body with the request's own
+// GetBody.
+func (c *call) Do(req *http.Request) (*http.Response, error) {
 	c.refused, c.tooLarge = "", false
+	getBody := req.GetBody
+	req.GetBody = nil
+	if req.Body == nil {
+		req.Body = noBody{}
+	}
 	var via []*http.Request
-	target := req.URL
+	hop := req
 	for {
-		hop, err := newHop(ctx, req, target)
-		if err != nil {
-			return nil, err
-		}
 		resp, err := c.client.sender().transport.RoundTrip(hop)
-		if err != nil && ctx.Err() != nil && req.Context().Err() == nil {
+		if err != nil && req.Context().Err() != nil && c.ctx.Err() == nil {
 			// The attempt's own timeout, not the call's deadline.
 			err = &attemptTimeout{c.attemptTimeout(), err}
 		}
@@ -130,6 +127,9 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 			// token in it is cleaned out of the error), and the cause.
 			return nil, &url.Error{Op: urlErrorOp(hop.Method), URL: hop.URL.String(), Err: err}
 		}
+		if resp.StatusCode < 300 || resp.StatusCode > 399 {
+			return c.readBody(resp)
+		}
 		via = append(via, hop)
 		next, reason := c.redirect(resp, via)
 		if next == nil {
@@ -137,7 +137,9 @@ func (c *call) attempt(req *http.Request) (*http.Response, error) {
 			return c.readBody(resp)
 		}
 		drain(resp.Body)
-		target = next
+		if hop, err = newHop(req, getBody, next); err != nil {
+			return nil, err
+		}
 	}
 }
 
@@ -166,16 +168,16 @@ func (c *call) attemptTimeout() time.Duration {
 	return c.client.sender().timeout
 }
 
-// newHop is one request of an attempt, to target: a clone of req (its own
+// newHop is the request of a redirect to target: a clone of req (its own
 // headers, so a RoundTripper that edits them changes no other request) with
-// a fresh body, and no GetBody.
-func newHop(ctx context.Context, req *http.Request, target *url.URL) (*http.Request, error) {
-	hop := req.Clone(ctx)
+// a fresh body from getBody, and no GetBody.
+func newHop(req *http.Request, getBody func() (io.ReadCloser, error), target *url.URL) (*http.Request, error) {
+	hop := req.Clone(req.Context())
 	hop.URL = target
 	hop.Host = ""
 	hop.Body = noBody{}
-	if req.GetBody != nil {
-		body, err := req.GetBody()
+	if getBody != nil {
+		body, err := getBody()
 		if err != nil {
 			return nil, err
 		}
@@ -266,7 +268,7 @@ func effectivePort(u *url.URL) string {
 
 // readBody reads resp's body, at most maxBodyBytes (c.tooLarge reports
 // more; the connection is then not worth keeping), closes it and puts the
-// bytes back in its place.
+// bytes back in its place, as a *readBody.
 func (c *call) readBody(resp *http.Response) (*http.Response, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
@@ -277,8 +279,27 @@ func (c *call) readBody(resp *http.Response) (*http.Response, error) {
 		c.tooLarge = true
 		body = body[:maxBodyBytes]
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	b := &readBody{data: body}
+	b.Reset(body)
+	resp.Body = b
 	return resp, nil
+}
+
+// readBody is a response body already read: its bytes, and a reader of
+// them.
+type readBody struct {
+	bytes.Reader
+	data []byte
+}
+
+func (*readBody) Close() error { return nil }
+
+// bodyOf is the body of a response the call read (readBody).
+func bodyOf(resp *http.Response) []byte {
+	if b, ok := resp.Body.(*readBody); ok {
+		return b.data
+	}
+	return nil
 }
 
 // drain reads a little of a body it discards, so that its connection can

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net"
@@ -32,26 +33,6 @@ import (
 // side's ratio to the baseline with its spread. Every side checks, inside
 // its loop, that it did the same work: the same token decoded, or the same
 // verdict.
-
-// impl is one side of a comparison: setup returns the operation to time.
-type impl struct {
-	name  string
-	setup func(b *testing.B) func()
-}
-
-func runImpls(b *testing.B, impls []impl) {
-	for _, im := range benchdata.Order(impls) {
-		b.Run("impl="+im.name, func(b *testing.B) {
-			op := im.setup(b)
-			op() // once before timing: a failure shows up here
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				op()
-			}
-		})
-	}
-}
 
 // benchServer answers every POST with the benchmark token.
 func benchServer(b *testing.B) *httptest.Server {
@@ -85,7 +66,10 @@ func checkToken(b *testing.B, token string, err error, anyToken bool) {
 }
 
 // rawCall is the floor of net/http: json.Marshal, http.NewRequest, Do,
-// decode. It is the baseline of BenchmarkCall and BenchmarkClientOverhead.
+// decode. It is the baseline of BenchmarkCall and BenchmarkClientOverhead,
+// and sends what the wrapper sends: the same body, and the same headers
+// (Content-Type, Authorization, a User-Agent, and a fresh Idempotency-Key
+// from crypto/rand, as CreateLinkToken promises one per call).
 func rawCall(b *testing.B, url string, hc *http.Client, anyToken bool) func() {
 	req := benchdata.Typical()
 	return func() {
@@ -99,6 +83,8 @@ func rawCall(b *testing.B, url string, hc *http.Client, anyToken bool) func() {
 		}
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Authorization", "Bearer "+benchdata.Key)
+		r.Header.Set("User-Agent", benchUserAgent)
+		r.Header.Set("Idempotency-Key", rand.Text())
 		resp, err := hc.Do(r)
 		if err != nil {
 			b.Fatal(err)
@@ -106,6 +92,9 @@ func rawCall(b *testing.B, url string, hc *http.Client, anyToken bool) func() {
 		wantToken(b, resp, anyToken)
 	}
 }
+
+// benchUserAgent has the form of the wrapper's User-Agent.
+var benchUserAgent = "github.com/mergelink/linktoken/(devel) go/" + runtime.Version()
 
 // wrapperCall is CreateLinkToken through the wrapper, validation on.
 func wrapperCall(b *testing.B, anyToken bool, opts ...client.Option) func() {
@@ -169,12 +158,13 @@ func tcpCall(b *testing.B, url string) func() {
 // client and the wrapper.
 func BenchmarkCall(b *testing.B) {
 	srv := benchServer(b)
-	runImpls(b, []impl{
-		{"raw", func(b *testing.B) func() { return rawCall(b, srv.URL, srv.Client(), false) }},
-		{"tcp", func(b *testing.B) func() { return tcpCall(b, srv.URL) }},
-		{"generated", func(b *testing.B) func() {
+	benchdata.Run(b, []benchdata.Impl{
+		{Name: "raw", Setup: func(b *testing.B) func() { return rawCall(b, srv.URL, srv.Client(), false) }},
+		{Name: "tcp", Setup: func(b *testing.B) func() { return tcpCall(b, srv.URL) }},
+		{Name: "generated", Setup: func(b *testing.B) func() {
 			c, err := gen.NewClient(srv.URL, gen.WithHTTPClient(srv.Client()), gen.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 				r.Header.Set("Authorization", "Bearer "+benchdata.Key)
+				r.Header.Set("User-Agent", benchUserAgent)
 				return nil
 			}))
 			if err != nil {
@@ -183,14 +173,15 @@ func BenchmarkCall(b *testing.B) {
 			req := benchdata.Typical()
 			ctx := context.Background()
 			return func() {
-				resp, err := c.CreateLinkToken(ctx, nil, req)
+				key := rand.Text()
+				resp, err := c.CreateLinkToken(ctx, &gen.CreateLinkTokenParams{IdempotencyKey: &key}, req)
 				if err != nil {
 					b.Fatal(err)
 				}
 				wantToken(b, resp, false)
 			}
 		}},
-		{"wrapper", func(b *testing.B) func() {
+		{Name: "wrapper", Setup: func(b *testing.B) func() {
 			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.Client()))
 		}},
 	})
@@ -217,9 +208,9 @@ func (memTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // in-memory transport, against the raw net/http code on the same transport.
 func BenchmarkClientOverhead(b *testing.B) {
 	hc := &http.Client{Transport: memTransport{}}
-	runImpls(b, []impl{
-		{"raw", func(b *testing.B) func() { return rawCall(b, "http://127.0.0.1:9", hc, false) }},
-		{"wrapper", func(b *testing.B) func() {
+	benchdata.Run(b, []benchdata.Impl{
+		{Name: "raw", Setup: func(b *testing.B) func() { return rawCall(b, "http://127.0.0.1:9", hc, false) }},
+		{Name: "wrapper", Setup: func(b *testing.B) func() {
 			return wrapperCall(b, false, client.WithBaseURL("http://127.0.0.1:9"), client.WithHTTPClient(hc))
 		}},
 	})
@@ -229,11 +220,11 @@ func BenchmarkClientOverhead(b *testing.B) {
 // contracttest.NewTransport under it, over loopback.
 func BenchmarkValidatingTransport(b *testing.B) {
 	srv := benchServer(b)
-	runImpls(b, []impl{
-		{"without", func(b *testing.B) func() {
+	benchdata.Run(b, []benchdata.Impl{
+		{Name: "without", Setup: func(b *testing.B) func() {
 			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.Client()))
 		}},
-		{"with", func(b *testing.B) func() {
+		{Name: "with", Setup: func(b *testing.B) func() {
 			hc := &http.Client{Transport: contracttest.NewTransport(srv.Client().Transport)}
 			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(hc))
 		}},
@@ -280,8 +271,8 @@ func (e *exchange) reset() {
 func BenchmarkExchange(b *testing.B) {
 	for _, size := range benchdata.Sizes() {
 		b.Run("size="+size.Name, func(b *testing.B) {
-			runImpls(b, []impl{
-				{"kin", func(b *testing.B) func() {
+			benchdata.Run(b, []benchdata.Impl{
+				{Name: "kin", Setup: func(b *testing.B) func() {
 					doc, err := openapi.Load()
 					if err != nil {
 						b.Fatal(err)
@@ -310,7 +301,7 @@ func BenchmarkExchange(b *testing.B) {
 						}
 					}
 				}},
-				{"ours", func(b *testing.B) func() {
+				{Name: "ours", Setup: func(b *testing.B) func() {
 					v, err := contracttest.NewValidator()
 					if err != nil {
 						b.Fatal(err)
@@ -420,9 +411,9 @@ func BenchmarkMockCoverage(b *testing.B) {
 			}
 		}
 	}
-	runImpls(b, []impl{
-		{"without", func(b *testing.B) func() { return serve(b) }},
-		{"with", func(b *testing.B) func() {
+	benchdata.Run(b, []benchdata.Impl{
+		{Name: "without", Setup: func(b *testing.B) func() { return serve(b) }},
+		{Name: "with", Setup: func(b *testing.B) func() {
 			cov, err := contracttest.NewCoverage()
 			if err != nil {
 				b.Fatal(err)

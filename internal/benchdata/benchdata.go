@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"testing"
 
 	"github.com/mergelink/linktoken/client"
 )
@@ -95,4 +96,28 @@ func Order[T any](impls []T) []T {
 		out[len(impls)-1-i] = x
 	}
 	return out
+}
+
+// Impl is one side of a comparison: Setup returns the operation to time.
+type Impl struct {
+	Name  string
+	Setup func(b *testing.B) func()
+}
+
+// Run runs impls as sub-benchmarks keyed "impl=<Name>", in this run's
+// order: "make bench" runs them interleaved and summarises them with
+// benchstat -col /impl, the first as the baseline. Each operation runs once
+// before timing, so that a failure shows up there.
+func Run(b *testing.B, impls []Impl) {
+	for _, im := range Order(impls) {
+		b.Run("impl="+im.Name, func(b *testing.B) {
+			op := im.Setup(b)
+			op()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				op()
+			}
+		})
+	}
 }

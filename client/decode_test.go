@@ -1,0 +1,250 @@
+package client_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mergelink/linktoken/client"
+	"github.com/mergelink/linktoken/internal/benchdata"
+)
+
+// decodeAgrees fails unless decodeExact, which reads a usual body with
+// json.Unmarshal alone, and decodeValue, its reading of any body, give the
+// same value and the same reason on body. It reports whether decodeExact
+// took its fast way.
+func decodeAgrees[T any](t *testing.T, body []byte) bool {
+	t.Helper()
+	got, gotReason := client.DecodeExact[T](body)
+	fast := client.DecodesFast[T](body)
+	want, wantReason := client.DecodeReference[T](body)
+	if gotReason != wantReason || !assert.ObjectsAreEqual(want, got) {
+		t.Fatalf("decoding %s into %T: the fast way (fast=%t) gives %+v, %q; decodeValue gives %+v, %q.\n"+
+			"Make plainJSON refuse such a body, so that decodeValue reads it.", body, *got, fast, *got, gotReason, *want, wantReason)
+	}
+	return fast
+}
+
+// TestDecodeExactFastWay: which bodies decodeExact reads with json.Unmarshal
+// alone (the usual ones), and which it leaves to decodeValue; both agree.
+func TestDecodeExactFastWay(t *testing.T) {
+	const integration = `"integration":{"name":"BambooHR","slug":"bamboohr","categories":["hris"],"image":null,"category_beta_status":{"hris":null}}`
+	tests := []struct {
+		name    string
+		body    string
+		account bool // an AccountToken, not a LinkToken
+		fast    bool
+	}{
+		{name: "typical link token", body: benchdata.Token, fast: true},
+		{name: "with whitespace", body: "{ \"link_token\" :\t\"t\" ,\n\"integration_name\": \"B\" }", fast: true},
+		{name: "unknown members, a null among them", body: `{"link_token":"t","extra":{"a":[1,true]},"x":null}`, fast: true},
+		{name: "a value that spells a name", body: `{"link_token":"LINK_TOKEN","integration_name":"link_token"}`, fast: true},
+		{name: "typical account token", body: `{"account_token":"a","id":"i",` + integration + `}`, account: true, fast: true},
+		{name: "null where a pointer is", body: `{"account_token":"a","integration":{"name":"n","square_image":null}}`, account: true, fast: true},
+
+		{name: "a name in another case", body: `{"LINK_TOKEN":"t"}`},
+		{name: "both cases", body: `{"link_token":"a","Link_Token":"b"}`},
+		{name: "a name with the Kelvin sign", body: `{"lin` + "\u212a" + `_token":"t"}`},
+		{name: "an escape", body: `{"link\u005ftoken":"t"}`},
+		{name: "an escape in a value", body: `{"link_token":"a\"b"}`},
+		{name: "a name twice", body: `{"link_token":"a","link_token":"b"}`},
+		{name: "null where a string is", body: `{"link_token":null}`},
+		{name: "missing required member", body: `{"integration_name":"B"}`},
+		{name: "empty required member", body: `{"link_token":""}`},
+		{name: "not an object", body: `["link_token"]`},
+		{name: "a string for a number", body: `{"link_token":5}`},
+		{name: "an object twice", body: `{"account_token":"a","integration":{"name":"n","slug":"s"},"integration":{"name":"m"}}`, account: true},
+		{name: "null for json.RawMessage", body: `{"account_token":"a","integration":{"name":"n","category_beta_status":null}}`, account: true},
+		{name: "a required member in another case within", body: `{"account_token":"a","integration":{"NAME":"n"}}`, account: true},
+		{name: "null in an array of an unknown member", body: `{"link_token":"t","extra":[null]}`},
+		{name: "null in an array", body: `{"account_token":"a","integration":{"name":"n","categories":[null]}}`, account: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var fast bool
+			if tc.account {
+				fast = decodeAgrees[client.AccountToken](t, []byte(tc.body))
+			} else {
+				fast = decodeAgrees[client.LinkToken](t, []byte(tc.body))
+			}
+			assert.Equal(t, tc.fast, fast, "the fast way of decodeExact (plainJSON): update plainJSON, or this case if the change is meant")
+		})
+	}
+}
+
+// TestDecodeExactAgreesOnGeneratedBodies: on 20,000 bodies built from the
+// members of both types, their names in other cases and spellings, nulls,
+// escapes, duplicates and unknown members, decodeExact and decodeValue agree;
+// and the fast way reads a good share of them.
+func TestDecodeExactAgreesOnGeneratedBodies(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 20000
+	fast := 0
+	for i := range n {
+		account := i%2 == 1
+		body := genBody(rng, account)
+		if !json.Valid([]byte(body)) || !utf8.ValidString(body) {
+			t.Fatalf("generated an invalid body: %s", body)
+		}
+		if account {
+			if decodeAgrees[client.AccountToken](t, []byte(body)) {
+				fast++
+			}
+		} else if decodeAgrees[client.LinkToken](t, []byte(body)) {
+			fast++
+		}
+	}
+	require.Greater(t, fast, n/10, "the fast way read %d of %d bodies: the generator or plainJSON changed; it should read the usual ones", fast, n)
+}
+
+var (
+	genNames = []string{
+		"link_token", "integration_name", "magic_link_url",
+		"account_token", "id", "integration", "name", "slug", "categories", "image", "square_image", "category_beta_status", "api_endpoints_to_documentation_urls",
+		"extra",
+	}
+	// genSpellings turns a name into another spelling that encoding/json may
+	// match to it.
+	genSpellings = []func(string) string{
+		strings.ToUpper,
+		func(s string) string { return strings.ToUpper(s[:1]) + s[1:] },
+		func(s string) string { return strings.Replace(s, "k", "\u212a", 1) },
+		func(s string) string { return strings.Replace(s, "s", "\u017f", 1) },
+		func(s string) string { return strings.Replace(s, "_", `\u005f`, 1) },
+	}
+)
+
+// genBody is a body for a LinkToken or an AccountToken: its members, and
+// often some of the others, in a random order; each member may be spelled
+// otherwise, repeated, or given a value of another kind.
+func genBody(rng *rand.Rand, account bool) string {
+	members := []string{"link_token", "integration_name"}
+	if account {
+		members = []string{"account_token", "id", "integration"}
+	}
+	return genObject(rng, members, 0)
+}
+
+func genObject(rng *rand.Rand, members []string, depth int) string {
+	members = slices.Clone(members)
+	for range rng.IntN(3) {
+		members = append(members, genNames[rng.IntN(len(genNames))])
+	}
+	rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	var b strings.Builder
+	b.WriteString("{")
+	for i, name := range members {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if rng.IntN(16) == 0 {
+			name = genSpellings[rng.IntN(len(genSpellings))](name)
+		}
+		fmt.Fprintf(&b, "%q:%s", name, genValue(rng, name, depth))
+		if rng.IntN(16) == 0 { // the same member again
+			fmt.Fprintf(&b, ",%q:%s", name, genValue(rng, name, depth))
+		}
+	}
+	b.WriteString("}")
+	return strings.ReplaceAll(b.String(), `\\u005f`, `\u005f`)
+}
+
+// genValue is a value for the member name: mostly one of its kind, else
+// null, an empty string, a number, an escape, an array, an object or a
+// string outside ASCII.
+func genValue(rng *rand.Rand, name string, depth int) string {
+	if r := rng.IntN(24); r < 8 {
+		switch r {
+		case 0:
+			return "null"
+		case 1:
+			return `""`
+		case 2:
+			return "5"
+		case 3:
+			return `"a\"b"`
+		case 4:
+			return `["hris",null]`
+		case 5:
+			return `"é"`
+		case 6:
+			if depth < 3 {
+				return genObject(rng, nil, depth+1)
+			}
+		}
+		return "true"
+	}
+	switch name {
+	case "integration":
+		if depth < 3 {
+			return genObject(rng, []string{"name", "slug", "categories"}, depth+1)
+		}
+	case "categories":
+		return `["hris","ats"]`
+	case "image", "square_image":
+		if rng.IntN(2) == 0 {
+			return "null"
+		}
+	case "category_beta_status", "extra":
+		return `{"hris":null,"ats":[1]}`
+	}
+	return fmt.Sprintf(`"v%d"`, rng.IntN(100))
+}
+
+// FuzzDecodeExact: on any body, decodeExact and decodeValue agree.
+func FuzzDecodeExact(f *testing.F) {
+	f.Add([]byte(benchdata.Token))
+	f.Add([]byte(`{"link_token":"a","Link_Token":"b"}`))
+	f.Add([]byte(`{"account_token":"a","integration":{"name":"n","image":null,"category_beta_status":{"x":null}}}`))
+	f.Add([]byte(`{"account_token":"a","integration":{"name":"n"},"integration":{"slug":"s"}}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !utf8.Valid(body) {
+			return // refused before decoding
+		}
+		decodeAgrees[client.LinkToken](t, body)
+		decodeAgrees[client.AccountToken](t, body)
+	})
+}
+
+// BenchmarkDecodeExact: decoding the benchmark token by json.Unmarshal alone
+// (not exact: the floor), by decodeValue (exact, with the standard library
+// alone: a map of members, then each member) and by decodeExact (the fast
+// way on this body).
+func BenchmarkDecodeExact(b *testing.B) {
+	body := []byte(benchdata.Token)
+	check := func(b *testing.B, tok *client.LinkToken, reason string) {
+		if reason != "" || tok.LinkToken == "" {
+			b.Fatal("no token:", reason)
+		}
+	}
+	benchdata.Run(b, []benchdata.Impl{
+		{Name: "unmarshal", Setup: func(b *testing.B) func() {
+			return func() {
+				var tok client.LinkToken
+				if err := json.Unmarshal(body, &tok); err != nil {
+					b.Fatal(err)
+				}
+				check(b, &tok, "")
+			}
+		}},
+		{Name: "reference", Setup: func(b *testing.B) func() {
+			return func() {
+				tok, reason := client.DecodeReference[client.LinkToken](body)
+				check(b, tok, reason)
+			}
+		}},
+		{Name: "exact", Setup: func(b *testing.B) func() {
+			return func() {
+				tok, reason := client.DecodeExact[client.LinkToken](body)
+				check(b, tok, reason)
+			}
+		}},
+	})
+}
