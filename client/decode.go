@@ -40,11 +40,18 @@ import (
 // (FuzzDecodeExact); BenchmarkDecodeExact measures them.
 func decodeExact(body []byte, v any) string {
 	rv := reflect.ValueOf(v).Elem()
-	if plainJSON(body, fieldsOf(rv.Type())) && json.Unmarshal(body, v) == nil && requiredSet(rv) {
+	if decodeFast(body, rv) {
 		return ""
 	}
 	rv.SetZero()
 	return decodeValue(body, rv, "")
+}
+
+// decodeFast is decodeExact's fast way: it reports whether body is one that
+// json.Unmarshal reads as decodeValue does (plainJSON), decoded into v
+// without error, with every required field set.
+func decodeFast(body []byte, v reflect.Value) bool {
+	return plainJSON(body, fieldsOf(v.Type())) && json.Unmarshal(body, v.Addr().Interface()) == nil && requiredSet(v)
 }
 
 // decodeValue is decodeExact's reading of any body, one member at a time.

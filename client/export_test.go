@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 	"time"
 
@@ -83,7 +82,5 @@ func DecodeReference[T any](body []byte) (*T, string) {
 	return v, decodeValue(body, reflect.ValueOf(v).Elem(), "")
 }
 func DecodesFast[T any](body []byte) bool {
-	v := new(T)
-	rv := reflect.ValueOf(v).Elem()
-	return plainJSON(body, fieldsOf(rv.Type())) && json.Unmarshal(body, v) == nil && requiredSet(rv)
+	return decodeFast(body, reflect.ValueOf(new(T)).Elem())
 }

@@ -268,7 +268,7 @@ func effectivePort(u *url.URL) string {
 
 // readBody reads resp's body, at most maxBodyBytes (c.tooLarge reports
 // more; the connection is then not worth keeping), closes it and puts the
-// bytes back in its place, as a *readBody.
+// bytes back in its place, as a *keptBody.
 func (c *call) readBody(resp *http.Response) (*http.Response, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes+1))
@@ -279,24 +279,24 @@ func (c *call) readBody(resp *http.Response) (*http.Response, error) {
 		c.tooLarge = true
 		body = body[:maxBodyBytes]
 	}
-	b := &readBody{data: body}
+	b := &keptBody{data: body}
 	b.Reset(body)
 	resp.Body = b
 	return resp, nil
 }
 
-// readBody is a response body already read: its bytes, and a reader of
+// keptBody is a response body already read: its bytes, and a reader of
 // them.
-type readBody struct {
+type keptBody struct {
 	bytes.Reader
 	data []byte
 }
 
-func (*readBody) Close() error { return nil }
+func (*keptBody) Close() error { return nil }
 
 // bodyOf is the body of a response the call read (readBody).
 func bodyOf(resp *http.Response) []byte {
-	if b, ok := resp.Body.(*readBody); ok {
+	if b, ok := resp.Body.(*keptBody); ok {
 		return b.data
 	}
 	return nil

@@ -152,19 +152,27 @@ func TestMockPlaysTheLinkFlow(t *testing.T) {
 	assert.Equal(t, 404, apiErr.StatusCode, "a public token expires")
 }
 
-// TestMockDeliversTheSignedWebhook: with WithWebhook, completing a link
-// POSTs the linked-account webhook, signed as Merge signs it, describing
-// the end user of the link token.
-func TestMockDeliversTheSignedWebhook(t *testing.T) {
-	t.Parallel()
-	const key = "whsec-test"
+// webhookReceiver serves webhook.Handler with key, for the test's
+// duration, and passes each event it verifies to the channel.
+func webhookReceiver(t *testing.T, key string) (string, <-chan *webhook.Event) {
+	t.Helper()
 	got := make(chan *webhook.Event, 1)
 	receiver := httptest.NewServer(webhook.Handler(func(_ context.Context, e *webhook.Event) error {
 		got <- e
 		return nil
 	}, key))
 	t.Cleanup(receiver.Close)
-	f := newLinkFlow(t, contracttest.WithWebhook(receiver.URL, key))
+	return receiver.URL, got
+}
+
+// TestMockDeliversTheSignedWebhook: with WithWebhook, completing a link
+// POSTs the linked-account webhook, signed as Merge signs it, describing
+// the end user of the link token.
+func TestMockDeliversTheSignedWebhook(t *testing.T) {
+	t.Parallel()
+	const key = "whsec-test"
+	hookURL, got := webhookReceiver(t, key)
+	f := newLinkFlow(t, contracttest.WithWebhook(hookURL, key))
 	public, err := f.mock.CompleteLink(f.linkToken(t, 0))
 	require.NoError(t, err)
 	e := <-got
@@ -177,7 +185,7 @@ func TestMockDeliversTheSignedWebhook(t *testing.T) {
 	assert.Equal(t, acct.ID, e.LinkedAccount.ID, "the webhook names the linked account the exchange returns")
 
 	// A receiver that refuses (a wrong key) is an error of CompleteLink.
-	f2 := newLinkFlow(t, contracttest.WithWebhook(receiver.URL, "another-key"))
+	f2 := newLinkFlow(t, contracttest.WithWebhook(hookURL, "another-key"))
 	_, err = f2.mock.CompleteLink(f2.linkToken(t, 0))
 	assert.ErrorContains(t, err, "answered 401")
 }
@@ -297,13 +305,8 @@ func TestMockLinksTheRequestedIntegration(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := make(chan *webhook.Event, 1)
-			receiver := httptest.NewServer(webhook.Handler(func(_ context.Context, e *webhook.Event) error {
-				got <- e
-				return nil
-			}, key))
-			t.Cleanup(receiver.Close)
-			f := newLinkFlow(t, contracttest.WithWebhook(receiver.URL, key))
+			hookURL, got := webhookReceiver(t, key)
+			f := newLinkFlow(t, contracttest.WithWebhook(hookURL, key))
 			req := ada()
 			req.Integration, req.Categories = tc.integration, tc.categories
 			lt, err := f.c.CreateLinkToken(context.Background(), req)
