@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/mergelink/linktoken/client"
 )
@@ -119,5 +121,55 @@ func Run(b *testing.B, impls []Impl) {
 				op()
 			}
 		})
+	}
+}
+
+// Paired times impls in one loop: each iteration runs every side once, the
+// first side to run turning with the iteration, and times each call alone.
+// It reports each side's mean time per call ("<Name>-ns/call") and, for
+// each side after the first, the median over the iterations of its call's
+// time over the first side's call in the same iteration ("<Name>/<first
+// Name>").
+//
+// Sides measured call by call see the same load on the machine, where
+// sub-benchmarks run seconds apart do not; and the median of the ratios is
+// not moved by the stalls a shared machine puts into a few calls (a
+// preempted vCPU, a GC pause), which move a ratio of total times by several
+// percent from round to round. So the ratio resolves the few percent that
+// separate sub-benchmarks, tens of percent apart from round to round,
+// cannot. The time.Now calls around each call cost every side the same.
+func Paired(b *testing.B, impls []Impl) {
+	ops := make([]func(), len(impls))
+	for i, im := range impls {
+		ops[i] = im.Setup(b)
+		ops[i]()
+	}
+	took := make([][]time.Duration, len(ops)) // took[side][iteration]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; b.Loop(); n++ {
+		for j := range ops {
+			k := (n + j) % len(ops)
+			start := time.Now()
+			ops[k]()
+			took[k] = append(took[k], time.Since(start))
+		}
+	}
+	b.StopTimer()
+	for i, im := range impls {
+		var sum time.Duration
+		for _, d := range took[i] {
+			sum += d
+		}
+		b.ReportMetric(float64(sum.Nanoseconds())/float64(len(took[i])), im.Name+"-ns/call")
+		if i == 0 {
+			continue
+		}
+		ratios := make([]float64, len(took[i]))
+		for n, d := range took[i] {
+			ratios[n] = float64(d) / float64(max(took[0][n], 1))
+		}
+		slices.Sort(ratios)
+		b.ReportMetric(ratios[len(ratios)/2], im.Name+"/"+impls[0].Name)
 	}
 }
