@@ -131,7 +131,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 			echo; echo "== $$g: each side against the first column"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \
-		echo; echo "== CallPaired: the sides of Call timed call by call in one loop; <side>/raw is each side's time over raw's"; \
+		echo; echo "== CallPaired: the sides of Call taking turns call by call; <side>/raw is the median over the turns of its call's time over raw's"; \
 		$(GO) run $(BENCHSTAT) -ignore pkg -filter '.name:CallPaired' bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		echo; echo "== single benchmarks"; \
 		$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/ OR .name:/^Traffic/' bin/bench.txt | sed '/^\(goos\|goarch\|cpu\):/d'; \
