@@ -275,6 +275,25 @@ func TestCreateLinkTokenFaultMatrix(t *testing.T) {
 			attempts: 1, maxTime: time.Second,
 		},
 		{
+			name: "200 with a charset parameter",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json; charset=utf-8")
+				_, _ = io.WriteString(w, `{"link_token":"tok_abc"}`)
+			},
+			want:     outcome{token: "tok_abc"},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
+			// mime.ParseMediaType returns the media type with its error.
+			name: "200 with a malformed parameter",
+			handler: func(_ int, w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json; =utf-8")
+				_, _ = io.WriteString(w, `{"link_token":"tok_abc"}`)
+			},
+			want:     outcome{status: 200, contains: []string{`Content-Type "application/json; =utf-8" is not the spec's application/json`}},
+			attempts: 1, maxTime: time.Second,
+		},
+		{
 			name:     "200 with an empty object",
 			handler:  func(_ int, w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, `{}`) },
 			want:     outcome{status: 200, contains: []string{"link_token is missing"}},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ import (
 func decodeAgrees[T any](t *testing.T, body []byte) bool {
 	t.Helper()
 	got, gotReason := client.DecodeExact[T](body)
-	fast := client.DecodesFast[T](body)
+	fast := client.DecodesFast(body, new(T))
 	want, wantReason := client.DecodeReference[T](body)
 	if gotReason != wantReason || !assert.ObjectsAreEqual(want, got) {
 		t.Fatalf("decoding %s into %T: the fast way (fast=%t) gives %+v, %q; decodeValue gives %+v, %q.\n"+
@@ -36,45 +37,87 @@ func decodeAgrees[T any](t *testing.T, body []byte) bool {
 // alone (the usual ones), and which it leaves to decodeValue; both agree.
 func TestDecodeExactFastWay(t *testing.T) {
 	const integration = `"integration":{"name":"BambooHR","slug":"bamboohr","categories":["hris"],"image":null,"category_beta_status":{"hris":null}}`
+	var (
+		link    = decodeAgrees[client.LinkToken]
+		account = decodeAgrees[client.AccountToken]
+		items   = decodeAgrees[withItems]
+		again   = decodeAgrees[nameAgain]
+	)
 	tests := []struct {
-		name    string
-		body    string
-		account bool // an AccountToken, not a LinkToken
-		fast    bool
+		name string
+		body string
+		read func(*testing.T, []byte) bool // decodeAgrees of the type read
+		fast bool
 	}{
-		{name: "typical link token", body: benchdata.Token, fast: true},
-		{name: "with whitespace", body: "{ \"link_token\" :\t\"t\" ,\n\"integration_name\": \"B\" }", fast: true},
-		{name: "unknown members, a null among them", body: `{"link_token":"t","extra":{"a":[1,true]},"x":null}`, fast: true},
-		{name: "a value that spells a name", body: `{"link_token":"LINK_TOKEN","integration_name":"link_token"}`, fast: true},
-		{name: "typical account token", body: `{"account_token":"a","id":"i",` + integration + `}`, account: true, fast: true},
-		{name: "null where a pointer is", body: `{"account_token":"a","integration":{"name":"n","square_image":null}}`, account: true, fast: true},
+		{name: "typical link token", body: benchdata.Token, read: link, fast: true},
+		{name: "with whitespace", body: "{ \"link_token\" :\t\"t\" ,\n\"integration_name\": \"B\" }", read: link, fast: true},
+		{name: "unknown members, a null among them", body: `{"link_token":"t","extra":{"a":[1,true]},"x":null}`, read: link, fast: true},
+		{name: "a value that spells a name", body: `{"link_token":"LINK_TOKEN","integration_name":"link_token"}`, read: link, fast: true},
+		{name: "an empty string", body: `{"link_token":"t","integration_name":""}`, read: link, fast: true},
+		{name: "typical account token", body: `{"account_token":"a","id":"i",` + integration + `}`, read: account, fast: true},
+		{name: "null where a pointer is", body: `{"account_token":"a","integration":{"name":"n","square_image":null}}`, read: account, fast: true},
+		{name: "an array of an object with its required member", body: `{"items":[{"a":"x"}]}`, read: items, fast: true},
 
-		{name: "a name in another case", body: `{"LINK_TOKEN":"t"}`},
-		{name: "both cases", body: `{"link_token":"a","Link_Token":"b"}`},
-		{name: "a name with the Kelvin sign", body: `{"lin` + "\u212a" + `_token":"t"}`},
-		{name: "an escape", body: `{"link\u005ftoken":"t"}`},
-		{name: "an escape in a value", body: `{"link_token":"a\"b"}`},
-		{name: "a name twice", body: `{"link_token":"a","link_token":"b"}`},
-		{name: "null where a string is", body: `{"link_token":null}`},
-		{name: "missing required member", body: `{"integration_name":"B"}`},
-		{name: "empty required member", body: `{"link_token":""}`},
-		{name: "not an object", body: `["link_token"]`},
-		{name: "a string for a number", body: `{"link_token":5}`},
-		{name: "an object twice", body: `{"account_token":"a","integration":{"name":"n","slug":"s"},"integration":{"name":"m"}}`, account: true},
-		{name: "null for json.RawMessage", body: `{"account_token":"a","integration":{"name":"n","category_beta_status":null}}`, account: true},
-		{name: "a required member in another case within", body: `{"account_token":"a","integration":{"NAME":"n"}}`, account: true},
-		{name: "null in an array of an unknown member", body: `{"link_token":"t","extra":[null]}`},
-		{name: "null in an array", body: `{"account_token":"a","integration":{"name":"n","categories":[null]}}`, account: true},
+		{name: "a name in another case", body: `{"LINK_TOKEN":"t"}`, read: link},
+		{name: "both cases", body: `{"link_token":"a","Link_Token":"b"}`, read: link},
+		{name: "a name with the Kelvin sign", body: `{"lin` + "\u212a" + `_token":"t"}`, read: link},
+		{name: "a name with a byte outside ASCII", body: "{\"link_token\":\"t\",\"\x80\":1}", read: link},
+		{name: "an escape", body: `{"link\u005ftoken":"t"}`, read: link},
+		{name: "an escape in a value", body: `{"link_token":"a\"b"}`, read: link},
+		{name: "a name twice", body: `{"link_token":"a","link_token":"b"}`, read: link},
+		{name: "null where a string is", body: `{"link_token":null}`, read: link},
+		{name: "missing required member", body: `{"integration_name":"B"}`, read: link},
+		{name: "empty required member", body: `{"link_token":""}`, read: link},
+		{name: "not an object", body: `["link_token"]`, read: link},
+		{name: "a string for a number", body: `{"link_token":5}`, read: link},
+		{name: "an object twice", body: `{"account_token":"a","integration":{"name":"n","slug":"s"},"integration":{"name":"m"}}`, read: account},
+		{name: "null for json.RawMessage", body: `{"account_token":"a","integration":{"name":"n","category_beta_status":null}}`, read: account},
+		{name: "a required member in another case within", body: `{"account_token":"a","integration":{"NAME":"n"}}`, read: account},
+		{name: "null in an array of an unknown member", body: `{"link_token":"t","extra":[null]}`, read: link},
+		{name: "null in an array", body: `{"account_token":"a","integration":{"name":"n","categories":[null]}}`, read: account},
+		{name: "an array item without a required member", body: `{"items":[{}]}`, read: items},
+		{name: "null where a name read twice is a string within", body: `{"b":{"a":null}}`, read: again},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var fast bool
-			if tc.account {
-				fast = decodeAgrees[client.AccountToken](t, []byte(tc.body))
-			} else {
-				fast = decodeAgrees[client.LinkToken](t, []byte(tc.body))
-			}
+			fast := tc.read(t, []byte(tc.body))
 			assert.Equal(t, tc.fast, fast, "the fast way of decodeExact (plainJSON): update plainJSON, or this case if the change is meant")
+		})
+	}
+}
+
+// withItems has an array of objects with a required member.
+type withItems struct {
+	Items []struct {
+		A string `json:"a"`
+	} `json:"items,omitempty"`
+}
+
+// nameAgain reads the name "a" twice: as a pointer, which holds null, and
+// within b as a string, which does not.
+type nameAgain struct {
+	A *string `json:"a,omitempty"`
+	B struct {
+		A string `json:"a,omitempty"`
+	} `json:"b,omitzero"`
+}
+
+// TestDecodeExactNameBound: plainJSON keeps one bit a name in a uint64, so
+// a type with up to 64 member names is read the fast way, and one with
+// more never is.
+func TestDecodeExactNameBound(t *testing.T) {
+	for _, tc := range []struct {
+		names int
+		fast  bool
+	}{{63, true}, {64, true}, {65, false}} {
+		t.Run(fmt.Sprintf("names=%d", tc.names), func(t *testing.T) {
+			fields := make([]reflect.StructField, tc.names)
+			for i := range fields {
+				fields[i] = reflect.StructField{Name: fmt.Sprintf("F%d", i), Type: reflect.TypeFor[string](), Tag: reflect.StructTag(fmt.Sprintf(`json:"f%d,omitempty"`, i))}
+			}
+			v := reflect.New(reflect.StructOf(fields)).Interface()
+			fast := client.DecodesFast([]byte(fmt.Sprintf(`{"f0":"x","f%d":"y"}`, tc.names-1)), v)
+			assert.Equal(t, tc.fast, fast, "a body of a type with %d member names: plainJSON's bound (64, the bits of its seen set) moved", tc.names)
 		})
 	}
 }

@@ -71,8 +71,8 @@ func CleanTextWhole(key, email, s string) string {
 
 // DecodeExact is decodeExact into a new T; DecodeReference is decodeValue
 // alone, decodeExact's reading of any body; DecodesFast reports whether
-// decodeExact reads body the fast way (plainJSON, json.Unmarshal alone,
-// requiredSet).
+// decodeExact reads body into v, a pointer to a zero struct, the fast way
+// (plainJSON, json.Unmarshal alone, requiredSet).
 func DecodeExact[T any](body []byte) (*T, string) {
 	v := new(T)
 	return v, decodeExact(body, v)
@@ -81,6 +81,6 @@ func DecodeReference[T any](body []byte) (*T, string) {
 	v := new(T)
 	return v, decodeValue(body, reflect.ValueOf(v).Elem(), "")
 }
-func DecodesFast[T any](body []byte) bool {
-	return decodeFast(body, reflect.ValueOf(new(T)).Elem())
+func DecodesFast(body []byte, v any) bool {
+	return decodeFast(body, reflect.ValueOf(v).Elem())
 }
