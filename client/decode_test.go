@@ -93,6 +93,35 @@ type withItems struct {
 	} `json:"items,omitempty"`
 }
 
+// TestDecodeExactArrays: decodeExact reads every item of an array of
+// objects, and names the first item that breaks a rule by its index.
+func TestDecodeExactArrays(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		want   []string // the a of each item
+		reason string
+	}{
+		{name: "two good items", body: `{"items":[{"a":"x"},{"a":"y"}]}`, want: []string{"x", "y"}},
+		{name: "a good item, then one without its required member", body: `{"items":[{"a":"x"},{}]}`, reason: "items/1/a is missing"},
+		{name: "an item that is not an object", body: `{"items":[{"a":"x"},3]}`, reason: "items/1 is not a JSON object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, reason := client.DecodeExact[withItems]([]byte(tc.body))
+			require.Equal(t, tc.reason, reason, "the reason decodeExact gives for %s", tc.body)
+			if tc.reason != "" {
+				return
+			}
+			var as []string
+			for _, it := range got.Items {
+				as = append(as, it.A)
+			}
+			assert.Equal(t, tc.want, as, "every item of %s, decoded", tc.body)
+		})
+	}
+}
+
 // nameAgain reads the name "a" twice: as a pointer, which holds null, and
 // within b as a string, which does not.
 type nameAgain struct {
