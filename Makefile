@@ -131,8 +131,10 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 			echo; echo "== $$g: each side against the first column"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \
-		echo; echo "== CallPaired: the sides of Call taking turns call by call; <side>/raw is the median over the turns of its call's time over raw's"; \
-		$(GO) run $(BENCHSTAT) -ignore pkg -filter '.name:CallPaired' bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
+		for g in CallPaired:raw ValidatingTransportPaired:without; do \
+			echo; echo "== $${g%%:*}: the sides of $${g%%Paired:*} taking turns call by call; <side>/$${g#*:} is the median over the turns of its call's time over $${g#*:}'s"; \
+			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$${g%%:*}" bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
+		done; \
 		echo; echo "== single benchmarks"; \
 		$(GO) run $(BENCHSTAT) -filter '.name:(ValidateRequest OR MockManyViolations OR MockLogHugeEmail OR UpstreamLargeDocument) OR .name:/^UpstreamWholeRun/ OR .name:/^Traffic/' bin/bench.txt | sed '/^\(goos\|goarch\|cpu\):/d'; \
 	} | tee docs/bench.txt

@@ -221,10 +221,22 @@ func BenchmarkClientOverhead(b *testing.B) {
 }
 
 // BenchmarkValidatingTransport: the wrapper's call with and without
-// contracttest.NewTransport under it, over loopback.
+// contracttest.NewTransport under it, over loopback, as sub-benchmarks (for
+// each side's allocations).
 func BenchmarkValidatingTransport(b *testing.B) {
-	srv := benchServer(b)
-	benchdata.Run(b, []benchdata.Impl{
+	benchdata.Run(b, validatingTransportSides(benchServer(b)))
+}
+
+// BenchmarkValidatingTransportPaired: the same two sides taking turns call
+// by call (benchdata.Paired); its with/without ratio is the target's measure.
+func BenchmarkValidatingTransportPaired(b *testing.B) {
+	benchdata.Paired(b, validatingTransportSides(benchServer(b)))
+}
+
+// validatingTransportSides are the wrapper's call without and with the
+// validating transport, against srv.
+func validatingTransportSides(srv *httptest.Server) []benchdata.Impl {
+	return []benchdata.Impl{
 		{Name: "without", Setup: func(b *testing.B) func() {
 			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(srv.Client()))
 		}},
@@ -232,7 +244,7 @@ func BenchmarkValidatingTransport(b *testing.B) {
 			hc := &http.Client{Transport: contracttest.NewTransport(srv.Client().Transport)}
 			return wrapperCall(b, false, client.WithBaseURL(srv.URL), client.WithHTTPClient(hc))
 		}},
-	})
+	}
 }
 
 func BenchmarkValidateRequest(b *testing.B) {
