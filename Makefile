@@ -131,7 +131,7 @@ bench: ## Compared benchmarks, interleaved, summarised by benchstat (BENCH_ROUND
 			echo; echo "== $$g: each side against the first column"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$$g" -col /impl bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \
-		for g in CallPaired:raw ValidatingTransportPaired:without; do \
+		for g in CallPaired:raw ValidatingTransportPaired:without MockCoveragePaired:without; do \
 			echo; echo "== $${g%%:*}: the sides of $${g%%Paired:*} taking turns call by call; <side>/$${g#*:} is the median over the turns of its call's time over $${g#*:}'s"; \
 			$(GO) run $(BENCHSTAT) -ignore pkg -filter ".name:$${g%%:*}" bin/bench.txt | sed '/^\(goos\|goarch\|pkg\|cpu\):/d'; \
 		done; \

@@ -405,8 +405,21 @@ func benchConcurrent(b *testing.B, latency time.Duration, inflight int) {
 
 // BenchmarkMockCoverage: the mock answering a typical valid request, in
 // process (no network, so the recording's share is as large as it gets),
-// without and with a Coverage recording it. Both must answer 200.
+// without and with a Coverage recording it, as sub-benchmarks (for each
+// side's allocations). Both must answer 200.
 func BenchmarkMockCoverage(b *testing.B) {
+	benchdata.Run(b, mockCoverageSides(b))
+}
+
+// BenchmarkMockCoveragePaired: the same two sides taking turns call by call
+// (benchdata.Paired); its with/without ratio is the target's measure.
+func BenchmarkMockCoveragePaired(b *testing.B) {
+	benchdata.Paired(b, mockCoverageSides(b))
+}
+
+// mockCoverageSides are the mock answering a typical request without and
+// with a Coverage recording it.
+func mockCoverageSides(b *testing.B) []benchdata.Impl {
 	body, err := json.Marshal(benchdata.Typical())
 	if err != nil {
 		b.Fatal(err)
@@ -427,7 +440,7 @@ func BenchmarkMockCoverage(b *testing.B) {
 			}
 		}
 	}
-	benchdata.Run(b, []benchdata.Impl{
+	return []benchdata.Impl{
 		{Name: "without", Setup: func(b *testing.B) func() { return serve(b) }},
 		{Name: "with", Setup: func(b *testing.B) func() {
 			cov, err := contracttest.NewCoverage()
@@ -436,7 +449,7 @@ func BenchmarkMockCoverage(b *testing.B) {
 			}
 			return serve(b, contracttest.WithCoverage(cov))
 		}},
-	})
+	}
 }
 
 // BenchmarkCallPaired: the raw, generated and wrapper sides of BenchmarkCall

@@ -46,30 +46,10 @@ const (
 // one line a TestMain needs. It is safe for concurrent use.
 type Coverage struct {
 	mu sync.Mutex
-	// hits counts each item by key; it holds every item of the spec, so
-	// that what was never hit shows.
-	hits  map[coverageItem]int
+	// hits holds the counter of each item of the spec, so that what was
+	// never hit shows. Nothing is added after NewCoverage.
+	hits  map[coverageItem]*int
 	plans map[*route]*plan
-	// targets interns the targets the walk builds, which are the same few
-	// for every request: the walk then allocates nothing for them.
-	targets map[[3]string]string
-}
-
-// maxTargets bounds Coverage.targets: a request's enum values are the
-// client's, and a fuzzer's are endless.
-const maxTargets = 4096
-
-// target returns ptr+sep+name, interned.
-func (c *Coverage) target(ptr, sep, name string) string {
-	k := [3]string{ptr, sep, name}
-	if t, ok := c.targets[k]; ok {
-		return t
-	}
-	t := ptr + sep + name
-	if len(c.targets) < maxTargets {
-		c.targets[k] = t
-	}
-	return t
 }
 
 // coverageItem is one thing the spec lets a test exercise.
@@ -79,12 +59,33 @@ type coverageItem struct {
 	Target    string // "/categories/*", "429", "path public_token maxLength", "/categories/* hris"
 }
 
-// plan is what an operation can exercise: its request schema (to walk a
-// body), its documented statuses, its parameters.
+// plan is what an operation can exercise: its request schema (to name the
+// items of its violations) compiled for walk, and its documented statuses.
 type plan struct {
 	name     string
 	body     *openapi3.Schema
+	root     *node
 	statuses []string
+}
+
+// node is a schema compiled for walk: the counters of the items a value
+// there can hit, so that recording a request builds no key and looks up
+// nothing but the value's own members.
+type node struct {
+	allOf    []*node
+	enum     map[string]*int // by the value as a string; nil without an enum
+	items    *node           // an array's items
+	props    []property      // an object's declared properties
+	declared openapi3.Schemas
+	extra    *node // additionalProperties
+}
+
+// property is a declared property of an object, with the counter of each
+// item it has (nil where the spec has no such item).
+type property struct {
+	name                  string
+	present, absent, null *int
+	node                  *node
 }
 
 // NewCoverage returns an empty Coverage of the embedded spec.
@@ -97,14 +98,14 @@ func NewCoverage() (*Coverage, error) {
 }
 
 func newCoverage(v *Validator) *Coverage {
-	c := &Coverage{hits: map[coverageItem]int{}, plans: map[*route]*plan{}, targets: map[[3]string]string{}}
+	c := &Coverage{hits: map[coverageItem]*int{}, plans: map[*route]*plan{}}
 	for _, r := range v.routes {
 		p := &plan{name: r.method + " " + r.path}
 		c.plans[r] = p
-		c.hits[coverageItem{p.name, KindOperation, p.name}] = 0
+		c.item(p.name, KindOperation, p.name)
 		for status := range r.op.Responses.Map() {
 			p.statuses = append(p.statuses, status)
-			c.hits[coverageItem{p.name, KindStatus, status}] = 0
+			c.item(p.name, KindStatus, status)
 		}
 		for name, param := range r.params {
 			// A path parameter cannot be absent or empty: the request
@@ -117,11 +118,23 @@ func newCoverage(v *Validator) *Coverage {
 		if rb := r.op.RequestBody; rb != nil && rb.Value != nil {
 			if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
 				p.body = mt.Schema.Value
-				c.schemaItems(p.name, "", p.body)
+				p.root = c.schemaItems(p.name, "", p.body)
 			}
 		}
 	}
 	return c
+}
+
+// item returns the counter of an item of the spec, adding it at zero the
+// first time.
+func (c *Coverage) item(op, kind, target string) *int {
+	it := coverageItem{op, kind, target}
+	n := c.hits[it]
+	if n == nil {
+		n = new(int)
+		c.hits[it] = n
+	}
+	return n
 }
 
 // paramRules adds the rules of a parameter's schema, but those unreachable.
@@ -135,7 +148,7 @@ func (c *Coverage) paramRules(op, where string, p *openapi3.Parameter, unreachab
 	}
 	for _, rule := range rules {
 		if !slices.Contains(unreachable, rule) {
-			c.hits[coverageItem{op, KindRule, where + " " + rule}] = 0
+			c.item(op, KindRule, where+" "+rule)
 		}
 	}
 }
@@ -171,47 +184,54 @@ func bounds(s *openapi3.Schema) []string {
 	return out
 }
 
-// schemaItems adds what a body at ptr can exercise of schema s.
-func (c *Coverage) schemaItems(op, ptr string, s *openapi3.Schema) {
+// schemaItems adds what a body at ptr can exercise of schema s, and returns
+// s compiled for walk.
+func (c *Coverage) schemaItems(op, ptr string, s *openapi3.Schema) *node {
 	if s == nil {
-		return
+		return nil
 	}
+	n := &node{declared: s.Properties}
 	for _, sub := range s.AllOf {
 		if sub != nil {
-			c.schemaItems(op, ptr, sub.Value)
+			n.allOf = append(n.allOf, c.schemaItems(op, ptr, sub.Value))
 		}
 	}
 	for _, rule := range bounds(s) {
 		if rule == "not" && s.Not.Value != nil && len(s.Not.Value.Required) == 1 {
 			// The request's not is about one property (the expiry rule).
-			c.hits[coverageItem{op, KindRule, ptr + "/" + s.Not.Value.Required[0] + " not"}] = 0
+			c.item(op, KindRule, ptr+"/"+s.Not.Value.Required[0]+" not")
 			continue
 		}
-		c.hits[coverageItem{op, KindRule, ptr + " " + rule}] = 0
+		c.item(op, KindRule, ptr+" "+rule)
 	}
 	for _, v := range s.Enum {
-		c.hits[coverageItem{op, KindEnum, ptr + " " + fmt.Sprint(v)}] = 0
+		if n.enum == nil {
+			n.enum = map[string]*int{}
+		}
+		n.enum[fmt.Sprint(v)] = c.item(op, KindEnum, ptr+" "+fmt.Sprint(v))
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 		prop := s.Properties[name].Value
 		p := ptr + "/" + name
-		c.hits[coverageItem{op, KindPresent, p}] = 0
+		pr := property{name: name, present: c.item(op, KindPresent, p)}
 		if slices.Contains(s.Required, name) {
-			c.hits[coverageItem{op, KindRule, p + " required"}] = 0
+			c.item(op, KindRule, p+" required")
 		} else {
-			c.hits[coverageItem{op, KindAbsent, p}] = 0
+			pr.absent = c.item(op, KindAbsent, p)
 		}
 		if prop != nil && prop.Nullable {
-			c.hits[coverageItem{op, KindNull, p}] = 0
+			pr.null = c.item(op, KindNull, p)
 		}
-		c.schemaItems(op, p, prop)
+		pr.node = c.schemaItems(op, p, prop)
+		n.props = append(n.props, pr)
 	}
 	if s.Items != nil {
-		c.schemaItems(op, ptr+"/*", s.Items.Value)
+		n.items = c.schemaItems(op, ptr+"/*", s.Items.Value)
 	}
 	if ap := s.AdditionalProperties.Schema; ap != nil {
-		c.schemaItems(op, ptr+"/*", ap.Value)
+		n.extra = c.schemaItems(op, ptr+"/*", ap.Value)
 	}
+	return n
 }
 
 // checkRequest checks a request of route r, as route.check does, and
@@ -236,8 +256,8 @@ func (c *Coverage) request(r *route, value any, decoded bool, violations []Viola
 // requestOf records a request of the operation of plan p, c locked.
 func (c *Coverage) requestOf(p *plan, value any, decoded bool, violations []Violation) {
 	c.hit(coverageItem{p.name, KindOperation, p.name})
-	if decoded && p.body != nil {
-		c.walk(p.name, "", p.body, value)
+	if decoded {
+		p.root.walk(value)
 	}
 	for _, v := range violations {
 		switch v.In {
@@ -284,52 +304,54 @@ func (c *Coverage) record(r *route, fn func(p *plan)) {
 
 // hit counts an item, if the spec has it.
 func (c *Coverage) hit(it coverageItem) {
-	if _, ok := c.hits[it]; ok {
-		c.hits[it]++
+	if n := c.hits[it]; n != nil {
+		*n++
+	}
+}
+
+// count counts the item of counter n, if the spec has it (n is not nil).
+func count(n *int) {
+	if n != nil {
+		*n++
 	}
 }
 
 // walk records the properties and enum values of a decoded value against
-// its schema.
-func (c *Coverage) walk(op, ptr string, s *openapi3.Schema, value any) {
-	if s == nil {
+// its compiled schema.
+func (n *node) walk(value any) {
+	if n == nil {
 		return
 	}
-	for _, sub := range s.AllOf {
-		if sub != nil {
-			c.walk(op, ptr, sub.Value, value)
-		}
+	for _, sub := range n.allOf {
+		sub.walk(value)
 	}
 	switch v := value.(type) {
 	case string:
-		if len(s.Enum) > 0 {
-			c.hit(coverageItem{op, KindEnum, c.target(ptr, " ", v)})
-		}
+		count(n.enum[v])
 	case []any:
-		if s.Items != nil {
+		if n.items != nil {
 			for _, item := range v {
-				c.walk(op, c.target(ptr, "/", "*"), s.Items.Value, item)
+				n.items.walk(item)
 			}
 		}
 	case map[string]any:
-		for name, ref := range s.Properties {
-			p := c.target(ptr, "/", name)
-			member, ok := v[name]
+		for _, p := range n.props {
+			member, ok := v[p.name]
 			switch {
 			case !ok:
-				c.hit(coverageItem{op, KindAbsent, p})
+				count(p.absent)
 			case member == nil:
-				c.hit(coverageItem{op, KindNull, p})
+				count(p.null)
 			default:
-				c.hit(coverageItem{op, KindPresent, p})
-				c.walk(op, p, ref.Value, member)
+				count(p.present)
+				p.node.walk(member)
 			}
 		}
-		if ap := s.AdditionalProperties.Schema; ap != nil {
+		if n.extra != nil {
 			// A null member is walked too: walk records nothing of a null.
 			for name, member := range v {
-				if _, declared := s.Properties[name]; !declared {
-					c.walk(op, c.target(ptr, "/", "*"), ap.Value, member)
+				if _, declared := n.declared[name]; !declared {
+					n.extra.walk(member)
 				}
 			}
 		}
@@ -387,7 +409,7 @@ func (c *Coverage) Report() CoverageReport {
 	defer c.mu.Unlock()
 	var r CoverageReport
 	for it, n := range c.hits {
-		r.Items = append(r.Items, CoverageItem{it.Operation, it.Kind, it.Target, n})
+		r.Items = append(r.Items, CoverageItem{it.Operation, it.Kind, it.Target, *n})
 	}
 	slices.SortFunc(r.Items, func(a, b CoverageItem) int {
 		return cmp.Or(strings.Compare(a.Operation, b.Operation), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Target, b.Target))
