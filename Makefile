@@ -183,10 +183,16 @@ GREMLINS_PKGS ?= $(GREMLINS_ALL)
 
 # Each package's run goes to bin/gremlins/<pkg>.txt, headed by its date and
 # commit; docs/gremlins.txt is the runs of every package that has one, so
-# GREMLINS_PKGS=internal/shared runs one package again and keeps the others'.
+# GREMLINS_PKGS=internal/shared runs one package again and keeps the others'
+# (on a fresh clone, as docs/gremlins.txt has them).
 .PHONY: gremlins
 gremlins: ## Mutation testing of client/, contracttest/ and internal/shared/ (GREMLINS_PKGS picks; weekly, not in ci): each at least 95% efficacy, every survivor listed in <pkg>/gremlins-equivalent.txt; the runs go to docs/gremlins.txt.
 	@mkdir -p bin/gremlins docs; set -o pipefail; status=0; \
+	for pkg in $(GREMLINS_ALL); do f=bin/gremlins/$$(echo $$pkg | tr / -).txt; \
+		[ -f $$f ] || [ ! -f docs/gremlins.txt ] || awk -v head="gremlins: ./$$pkg," \
+			'index($$0, "gremlins: ./") == 1 { on = index($$0, head) == 1 } on' docs/gremlins.txt > $$f; \
+		[ -s $$f ] || rm -f $$f; \
+	done; \
 	for pkg in $(GREMLINS_PKGS); do \
 		name=$$(echo $$pkg | tr / -); \
 		exclude=""; [ $$pkg = client ] && exclude="--exclude-files models\.gen\.go"; \
