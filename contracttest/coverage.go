@@ -204,11 +204,12 @@ func (c *Coverage) schemaItems(op, ptr string, s *openapi3.Schema) *node {
 		}
 		c.item(op, KindRule, ptr+" "+rule)
 	}
+	if len(s.Enum) > 0 {
+		n.enum = make(map[string]*int, len(s.Enum))
+	}
 	for _, v := range s.Enum {
-		if n.enum == nil {
-			n.enum = map[string]*int{}
-		}
-		n.enum[fmt.Sprint(v)] = c.item(op, KindEnum, ptr+" "+fmt.Sprint(v))
+		value := fmt.Sprint(v)
+		n.enum[value] = c.item(op, KindEnum, ptr+" "+value)
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 		prop := s.Properties[name].Value
@@ -303,11 +304,7 @@ func (c *Coverage) record(r *route, fn func(p *plan)) {
 }
 
 // hit counts an item, if the spec has it.
-func (c *Coverage) hit(it coverageItem) {
-	if n := c.hits[it]; n != nil {
-		*n++
-	}
-}
+func (c *Coverage) hit(it coverageItem) { count(c.hits[it]) }
 
 // count counts the item of counter n, if the spec has it (n is not nil).
 func count(n *int) {
